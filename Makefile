@@ -1,0 +1,41 @@
+# Reach — self-hosted remote support. `make help` lists the targets.
+GO       ?= go
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/reachdesk/reach/internal/buildinfo.Version=$(VERSION)
+BIN      := bin
+RUNDIR   ?= .run
+
+.DEFAULT_GOAL := help
+.PHONY: help setup build run test test-go lint bench fuzz clean
+
+help: ## list the targets
+	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+setup: ## install every Debian/npm package the build and tests need (idempotent, root)
+	@bash scripts/setup.sh
+
+build: setup ## build reach-relay, reach-console (static, no cgo) and reach-agent into bin/
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/reach-relay ./relay/cmd/reach-relay
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/loadgen ./relay/cmd/reach-loadgen
+
+run: build ## run Reach on embedded defaults and print where to go
+	@bash scripts/run.sh
+
+test: setup lint test-go ## run every test (unit, fuzz seeds, integration, browser)
+
+test-go: ## go tests with the race detector
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+bench: build ## run the benchmarks listed in docs/benchmarks.md
+	@bash scripts/bench.sh
+
+fuzz: ## fuzz every decoder for FUZZTIME each (default 20s)
+	@bash scripts/fuzz.sh $(or $(FUZZTIME),20s)
+
+clean: ## remove build output and run state
+	rm -rf $(BIN) $(RUNDIR)
