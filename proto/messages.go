@@ -223,7 +223,7 @@ type Connect struct {
 }
 
 func (*Connect) MessageType() Type { return TypeConnect }
-func (b *Connect) Validate() error  { return checkToken("device_id", b.DeviceID, MaxIDLen, true) }
+func (b *Connect) Validate() error { return checkToken("device_id", b.DeviceID, MaxIDLen, true) }
 
 // SessionCreated tells the technician the session id of an unattended connect.
 type SessionCreated struct {
@@ -231,7 +231,7 @@ type SessionCreated struct {
 }
 
 func (*SessionCreated) MessageType() Type { return TypeSessionCreated }
-func (b *SessionCreated) Validate() error  { return b.Device.validate("device") }
+func (b *SessionCreated) Validate() error { return b.Device.validate("device") }
 
 // Person identifies a technician to the end user.
 type Person struct {
@@ -347,7 +347,7 @@ type PeerJoined struct {
 }
 
 func (*PeerJoined) MessageType() Type { return TypePeerJoined }
-func (b *PeerJoined) Validate() error  { return b.Device.validate("device") }
+func (b *PeerJoined) Validate() error { return b.Device.validate("device") }
 
 // ICEServer is a STUN or TURN server with short-lived credentials.
 type ICEServer struct {
@@ -413,13 +413,13 @@ func (s *SDP) validate() error {
 type Offer struct{ SDP }
 
 func (*Offer) MessageType() Type { return TypeOffer }
-func (b *Offer) Validate() error  { return b.validate() }
+func (b *Offer) Validate() error { return b.validate() }
 
 // Answer is the agent's SDP answer.
 type Answer struct{ SDP }
 
 func (*Answer) MessageType() Type { return TypeAnswer }
-func (b *Answer) Validate() error  { return b.validate() }
+func (b *Answer) Validate() error { return b.validate() }
 
 // Candidate is a trickled ICE candidate, as in RTCIceCandidateInit. An empty
 // Candidate signals the end of candidates.
@@ -454,7 +454,7 @@ type SessionEnd struct {
 }
 
 func (*SessionEnd) MessageType() Type { return TypeSessionEnd }
-func (b *SessionEnd) Validate() error  { return checkText("reason", b.Reason, MaxReasonLen, false) }
+func (b *SessionEnd) Validate() error { return checkText("reason", b.Reason, MaxReasonLen, false) }
 
 // SessionResumed tells a reconnected client that its peer is back too and
 // that signaling for the session flows again.
