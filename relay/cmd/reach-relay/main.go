@@ -143,4 +143,3 @@ func splitList(s string) []string {
 	}
 	return out
 }
-
