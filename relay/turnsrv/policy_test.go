@@ -13,7 +13,7 @@ func TestPeerPolicy(t *testing.T) {
 	office := peerPolicy{allow: []netip.Prefix{netip.MustParsePrefix("10.1.0.0/16"), netip.MustParsePrefix("127.0.0.1/32")}}
 
 	tests := []struct {
-		peer                             string
+		peer                              string
 		closed, loopback, private, office bool
 	}{
 		// public
