@@ -1,0 +1,106 @@
+// Command reach-console is the help desk's service. This build carries its
+// key management: `keys` creates the token-signing key pair, `token` issues a
+// token for scripts and tests. Every flag can also be set as
+// REACH_CONSOLE_<FLAG>.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/reachdesk/reach/console/signing"
+	"github.com/reachdesk/reach/internal/buildinfo"
+	"github.com/reachdesk/reach/internal/envflag"
+	"github.com/reachdesk/reach/proto"
+)
+
+const usage = `usage: reach-console <command> [flags]
+
+commands:
+  keys     create the token-signing key pair (if missing) and print the public key file
+  token    issue a signed token (prints it on stdout)
+  version  print the version
+`
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "reach-console:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("no command")
+	}
+	switch args[0] {
+	case "keys":
+		return keys(args[1:])
+	case "token":
+		return token(args[1:])
+	case "version":
+		fmt.Println("reach-console", buildinfo.Version)
+		return nil
+	}
+	fmt.Fprint(os.Stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func keys(args []string) error {
+	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
+	dir := fs.String("dir", "/var/lib/reach/console/keys", "directory of the signing key pair")
+	if err := envflag.Parse(fs, "REACH_CONSOLE", args); err != nil {
+		return err
+	}
+	if _, err := signing.LoadOrCreate(*dir); err != nil {
+		return err
+	}
+	fmt.Println(filepath.Join(*dir, signing.PublicKeyFile))
+	return nil
+}
+
+func token(args []string) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	var (
+		dir    = fs.String("dir", "/var/lib/reach/console/keys", "directory of the signing key pair")
+		kind   = fs.String("kind", "technician", "technician, device or service")
+		sub    = fs.String("sub", "", "subject: user, device or service id (required)")
+		name   = fs.String("name", "", "display name")
+		org    = fs.String("org", "", "organisation")
+		perms  = fs.String("perms", "view,control", "comma-separated permissions (technician)")
+		ticket = fs.String("ticket", "", "ticket id the session is for (technician)")
+		device = fs.String("device", "", "device an unattended connect may target (technician)")
+		ttl    = fs.Duration("ttl", time.Hour, "lifetime")
+		aud    = fs.String("aud", proto.AudienceRelay, "audience")
+	)
+	if err := envflag.Parse(fs, "REACH_CONSOLE", args); err != nil {
+		return err
+	}
+	key, err := signing.LoadOrCreate(*dir)
+	if err != nil {
+		return err
+	}
+	c := proto.Claims{Kind: proto.Kind(*kind), Name: *name, Org: *org, Device: *device}
+	c.Subject = *sub
+	if c.Kind == proto.KindTechnician {
+		for _, p := range strings.Split(*perms, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				c.Permissions = append(c.Permissions, proto.Permission(p))
+			}
+		}
+		if *ticket != "" {
+			c.Ticket = &proto.TicketRef{ID: *ticket}
+		}
+	}
+	tok, err := signing.New(key, nil).Issue(c, *aud, *ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Println(tok)
+	return nil
+}
