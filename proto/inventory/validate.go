@@ -354,7 +354,6 @@ func (s *Security) Validate() error {
 		s.Status.validate("status"),
 		f.Status.validate("firewall.status"),
 		text("firewall.backend", f.Backend, MaxShort, false),
-
 		bounded("firewall.rules", f.Rules, 0, 1<<30),
 		up.Status.validate("updates.status"),
 		bounded("updates.pending", up.Pending, 0, 1<<30),
