@@ -45,7 +45,7 @@ func OpenScreenshot(opts Options) (*Screenshot, error) {
 func (s *Screenshot) enumerate() error {
 	n := screenshot.NumActiveDisplays()
 	if n == 0 {
-		return fmt.Errorf("%w: no active display found", ErrUnsupported)
+		return fmt.Errorf("capture: no active display: %w", ErrUnsupported)
 	}
 	s.monitors = s.monitors[:0]
 	for i := range n {

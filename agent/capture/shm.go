@@ -24,7 +24,7 @@ type segment struct {
 func newSegment(conn *xgb.Conn, size int) (*segment, error) {
 	id, err := unix.SysvShmGet(unix.IPC_PRIVATE, size, unix.IPC_CREAT|0o600)
 	if err != nil {
-		return nil, fmt.Errorf("capture: create %d-byte shared memory: %w", size, err)
+		return nil, fmt.Errorf("create %d-byte shared memory: %w", size, err)
 	}
 	s := &segment{id: id}
 	defer func() {
@@ -32,14 +32,14 @@ func newSegment(conn *xgb.Conn, size int) (*segment, error) {
 		unix.SysvShmCtl(id, unix.IPC_RMID, nil)
 	}()
 	if s.data, err = unix.SysvShmAttach(id, 0, 0); err != nil {
-		return nil, fmt.Errorf("capture: attach shared memory: %w", err)
+		return nil, fmt.Errorf("attach shared memory: %w", err)
 	}
 	if s.seg, err = shm.NewSegId(conn); err == nil {
 		err = shm.AttachChecked(conn, s.seg, uint32(id), false).Check()
 	}
 	if err != nil {
 		unix.SysvShmDetach(s.data)
-		return nil, fmt.Errorf("capture: X server attach shared memory: %w", err)
+		return nil, fmt.Errorf("X server attach shared memory: %w", err)
 	}
 	return s, nil
 }

@@ -48,7 +48,7 @@ func OpenX11(opts Options) (*X11, error) {
 		display = os.Getenv("DISPLAY")
 	}
 	if display == "" {
-		return nil, fmt.Errorf("capture: no X display: %w", ErrDisconnected)
+		return nil, fmt.Errorf("capture: DISPLAY is not set: %w", ErrDisconnected)
 	}
 	x := &X11{opts: opts, display: display, changes: make(chan struct{}, 1), selected: opts.Monitor}
 	x.lastDial = opts.Now()
@@ -59,8 +59,11 @@ func OpenX11(opts Options) (*X11, error) {
 	x.xc = xc
 	if err := x.configure(); err != nil {
 		x.drop()
-		xc.close()
-		return nil, err
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	if m := opts.Monitor; m != AllMonitors && (m < 0 || m >= len(x.monitors)) {
+		x.drop()
+		return nil, fmt.Errorf("%w: %d of %d", ErrNoMonitor, m, len(x.monitors))
 	}
 	return x, nil
 }
@@ -86,7 +89,10 @@ func (x *X11) SelectMonitor(i int) error {
 	if x.xc == nil {
 		return nil // applied when the connection is back
 	}
-	return x.configure()
+	if err := x.configure(); err != nil {
+		return fmt.Errorf("capture: select monitor: %w", err)
+	}
+	return nil
 }
 
 // Changes receives a value when the X server reports damage, a screen
@@ -139,9 +145,12 @@ func (x *X11) Capture() (*Frame, error) {
 		// readEvents may not have seen the connection die yet.
 		x.xc.lost.Store(true)
 		x.drop()
-		return nil, fmt.Errorf("%w: %w", ErrDisconnected, err)
+		return nil, fmt.Errorf("capture: %w: %w", ErrDisconnected, err)
 	}
-	return f, err
+	if err != nil {
+		return nil, fmt.Errorf("capture: %w", err)
+	}
+	return f, nil
 }
 
 // ensureConnected reconnects after the connection was lost.
@@ -165,7 +174,7 @@ func (x *X11) ensureConnected() error {
 	x.xc = xc
 	if err := x.configure(); err != nil {
 		x.drop()
-		return err
+		return fmt.Errorf("capture: %w", err)
 	}
 	x.opts.Logger.Info("capture: reconnected", "display", x.display, "bounds", x.bounds)
 	return nil

@@ -262,6 +262,9 @@ func TestX11Monitors(t *testing.T) {
 	if len(ms) != 1 || ms[0].Bounds != image.Rect(0, 0, 640, 480) {
 		t.Fatalf("Monitors = %+v", ms)
 	}
+	if _, err := OpenX11(Options{Display: s.Display, Monitor: 1}); !errors.Is(err, ErrNoMonitor) {
+		t.Fatalf("OpenX11 with monitor 1 of 1 = %v, want ErrNoMonitor", err)
+	}
 	if err := x.SelectMonitor(1); !errors.Is(err, ErrNoMonitor) {
 		t.Fatalf("SelectMonitor(1) = %v, want ErrNoMonitor", err)
 	}

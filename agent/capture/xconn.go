@@ -231,7 +231,7 @@ func (xc *xconn) close() {
 func (xc *xconn) rootBounds() (image.Rectangle, error) {
 	g, err := xproto.GetGeometry(xc.conn, xproto.Drawable(xc.root)).Reply()
 	if err != nil {
-		return image.Rectangle{}, fmt.Errorf("capture: root geometry: %w", err)
+		return image.Rectangle{}, fmt.Errorf("root geometry: %w", err)
 	}
 	return image.Rect(0, 0, int(g.Width), int(g.Height)), nil
 }
@@ -245,7 +245,7 @@ func (xc *xconn) monitors(root image.Rectangle) ([]Monitor, error) {
 	}
 	reply, err := randr.GetMonitors(xc.conn, xc.root, true).Reply()
 	if err != nil {
-		return nil, fmt.Errorf("capture: list monitors: %w", err)
+		return nil, fmt.Errorf("list monitors: %w", err)
 	}
 	type monitor struct {
 		Monitor
@@ -255,7 +255,7 @@ func (xc *xconn) monitors(root image.Rectangle) ([]Monitor, error) {
 	for _, m := range reply.Monitors {
 		name, err := xproto.GetAtomName(xc.conn, m.Name).Reply()
 		if err != nil {
-			return nil, fmt.Errorf("capture: monitor name: %w", err)
+			return nil, fmt.Errorf("monitor name: %w", err)
 		}
 		r := image.Rect(int(m.X), int(m.Y), int(m.X)+int(m.Width), int(m.Y)+int(m.Height)).Intersect(root)
 		if !r.Empty() {
@@ -291,7 +291,7 @@ func (xc *xconn) takeDamage(bounds image.Rectangle, rs []image.Rectangle) ([]ima
 	damage.Subtract(xc.conn, xc.damage, xfixes.RegionNone, xc.region)
 	reply, err := xfixes.FetchRegion(xc.conn, xc.region).Reply()
 	if err != nil {
-		return rs, fmt.Errorf("capture: fetch damage: %w", err)
+		return rs, fmt.Errorf("fetch damage: %w", err)
 	}
 	for _, d := range reply.Rectangles {
 		r := image.Rect(int(d.X), int(d.Y), int(d.X)+int(d.Width), int(d.Y)+int(d.Height))
@@ -314,7 +314,7 @@ func (xc *xconn) getImage(seg *segment, bounds image.Rectangle, y0, y1 int) erro
 		int16(bounds.Min.X), int16(bounds.Min.Y+y0), uint16(bounds.Dx()), uint16(y1-y0),
 		0xffffffff, xproto.ImageFormatZPixmap, seg.seg, uint32(y0*stride)).Reply()
 	if err != nil {
-		return fmt.Errorf("capture: read screen: %w", err)
+		return fmt.Errorf("read screen: %w", err)
 	}
 	return nil
 }
@@ -324,7 +324,7 @@ func (xc *xconn) getImage(seg *segment, bounds image.Rectangle, y0, y1 int) erro
 func (xc *xconn) cursor(prev *CursorShape) (image.Point, *CursorShape, error) {
 	c, err := xfixes.GetCursorImage(xc.conn).Reply()
 	if err != nil {
-		return image.Point{}, prev, fmt.Errorf("capture: read cursor: %w", err)
+		return image.Point{}, prev, fmt.Errorf("read cursor: %w", err)
 	}
 	pos := image.Pt(int(c.X), int(c.Y))
 	if prev != nil && prev.Serial == c.CursorSerial {
