@@ -159,10 +159,10 @@ func New(secret []byte, conns []net.PacketConn, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("turnsrv: address of first socket: %w", err)
 	}
-	bindIP := firstAddrPort.Addr().Unmap().WithZone("")
+	bindIP := firstAddrPort.Addr().Unmap()
 	relayIP := opts.RelayIP.Unmap()
 	if !relayIP.IsValid() {
-		relayIP = bindIP
+		relayIP = bindIP.WithZone("")
 	}
 	if relayIP.IsUnspecified() {
 		return nil, fmt.Errorf("turnsrv: socket bound to %s: set Options.RelayIP to an address peers can reach", first)
