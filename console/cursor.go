@@ -10,7 +10,6 @@ import (
 type Cursor struct {
 	Sort string `json:"s"`           // the ordering the cursor belongs to
 	Key  string `json:"k,omitempty"` // the last row's sort value, as the store encodes it
-	Null bool   `json:"n,omitempty"` // the last row's sort value was NULL
 	ID   int64  `json:"i"`           // the last row's ID
 }
 
@@ -19,7 +18,7 @@ const maxCursorLen = 1024
 
 // Encode returns the cursor as an opaque URL-safe string.
 func (c Cursor) Encode() string {
-	b, _ := json.Marshal(c) // cannot fail: strings, a bool and an int
+	b, _ := json.Marshal(c) // cannot fail: strings and an int
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 

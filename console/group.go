@@ -117,7 +117,9 @@ func EffectivePermissions(u *User, grants []*Grant) Permissions {
 	return p
 }
 
-// GrantFilter selects grants. Zero fields match everything.
+// GrantFilter selects grants. Zero fields match everything; UserID and Role
+// together select the grants to that user or to that role, which is what
+// EffectivePermissions needs.
 type GrantFilter struct {
 	GroupID int64
 	UserID  int64
