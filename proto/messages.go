@@ -9,7 +9,7 @@ const (
 	TypeHello           Type = "hello"            // client → relay: first message, authenticates
 	TypeWelcome         Type = "welcome"          // relay → client: hello accepted
 	TypePing            Type = "ping"             // client → relay: heartbeat
-	TypePong            Type = "pong"             // relay → client: heartbeat answer
+	TypePong            Type = "pong"             // relay → client: answer to a ping that has an id
 	TypeError           Type = "error"            // relay → client: a request failed
 	TypeCodeCreate      Type = "code.create"      // technician → relay: ask for a session code
 	TypeCodeCreated     Type = "code.created"     // relay → technician: the code to read out
@@ -141,7 +141,9 @@ func (b *Welcome) Validate() error {
 	return checkToken("subject", b.Subject, MaxIDLen, true)
 }
 
-// Ping is a heartbeat; T is the sender's clock in Unix milliseconds, echoed in Pong.
+// Ping is a heartbeat. Without an envelope id the relay only notes that the
+// client is alive; with an id it answers with a Pong echoing T (the sender's
+// clock in Unix milliseconds), e.g. to measure round-trip time.
 type Ping struct {
 	T int64 `json:"t,omitempty"`
 }

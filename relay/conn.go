@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -26,6 +27,9 @@ type peer struct {
 	since   time.Time
 	limiter *rate.Limiter
 	log     *slog.Logger
+
+	lastSeen atomic.Int64 // Unix nanoseconds of the last message; read by the sweeper
+	silent   atomic.Bool  // the sweeper closed the connection for silence
 
 	sessions map[string]*session // guarded by Server.mu
 }
@@ -60,15 +64,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, kind proto.Kind
 	defer s.detach(p)
 	p.log.Info("relay: connected")
 
-	idle := time.Duration(2.5 * float64(s.opts.Heartbeat))
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), idle)
-		_, data, err := ws.Read(ctx)
-		cancel()
+		// No per-read deadline: the sweeper closes connections that have
+		// been silent too long, which costs nothing per message.
+		_, data, err := ws.Read(context.Background())
 		if err != nil {
-			p.log.Info("relay: disconnected", "reason", closeReason(err))
+			p.log.Info("relay: disconnected", "reason", closeReason(err, p))
 			return
 		}
+		p.lastSeen.Store(s.opts.Now().UnixNano())
 		if !p.limiter.Allow() {
 			s.metrics.rateLimited.Inc()
 			s.sendError(ws, "", proto.Errorf(proto.CodeRateLimited, "more than %g messages per second", s.opts.MessageRate))
@@ -124,6 +128,7 @@ func (s *Server) hello(ws *websocket.Conn, kind proto.Kind, src netip.Addr) (*pe
 		sessions: make(map[string]*session),
 	}
 	p.log = s.log.With("kind", kind, "subject", claims.Subject, "remote", src)
+	p.lastSeen.Store(p.since.UnixNano())
 	welcome, err := proto.Encode(m.ID, "", &proto.Welcome{
 		Capability: min(h.Capability, proto.Capability),
 		Heartbeat:  int(s.opts.Heartbeat / time.Second),
@@ -240,12 +245,29 @@ func remoteAddr(r *http.Request) netip.Addr {
 	return a.Unmap()
 }
 
-func closeReason(err error) string {
+func closeReason(err error, p *peer) string {
+	if p.silent.Load() {
+		return "heartbeat timeout"
+	}
 	if st := websocket.CloseStatus(err); st != -1 {
 		return st.String()
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
-		return "heartbeat timeout"
-	}
 	return "connection lost"
+}
+
+// dropSilent closes connections that sent nothing for 2.5 heartbeats.
+func (s *Server) dropSilent() {
+	limit := s.opts.Now().Add(-time.Duration(2.5 * float64(s.opts.Heartbeat))).UnixNano()
+	var silent []*peer
+	s.mu.Lock()
+	for p := range s.peers {
+		if p.lastSeen.Load() < limit {
+			silent = append(silent, p)
+		}
+	}
+	s.mu.Unlock()
+	for _, p := range silent {
+		p.silent.Store(true)
+		p.ws.CloseNow()
+	}
 }

@@ -201,15 +201,21 @@ func (s *Server) Stats() Stats {
 	return st
 }
 
+// sweep drops silent connections every half heartbeat and forgets expired
+// codes and limiter state every sweepEvery, until Close.
 func (s *Server) sweep() {
 	defer s.sweeper.Done()
-	t := time.NewTicker(sweepEvery)
-	defer t.Stop()
+	silence := time.NewTicker(s.opts.Heartbeat / 2)
+	defer silence.Stop()
+	state := time.NewTicker(sweepEvery)
+	defer state.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
+		case <-silence.C:
+			s.dropSilent()
+		case <-state.C:
 			s.codes.Sweep()
 			s.limiter.Sweep()
 		}

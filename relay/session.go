@@ -68,6 +68,12 @@ func (s *Server) handle(p *peer, m *proto.Message, raw []byte) error {
 	}
 	switch b := m.Body.(type) {
 	case *proto.Ping:
+		// A heartbeat (no id) needs no answer: the relay saw it, and the
+		// client's TCP stack learns the relay is alive from the ACK. A ping
+		// with an id asks for a pong, e.g. to measure round-trip time.
+		if m.ID == "" {
+			return nil
+		}
 		return s.reply(p, m.ID, "", &proto.Pong{T: b.T})
 	case *proto.CodeCreate:
 		return s.createCode(p, m.ID, b)

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"strconv"
 	"time"
@@ -33,7 +34,8 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files; both empty serves plain HTTP (for a
 	// TLS-terminating proxy in front, or loopback).
 	TLSCert, TLSKey string
-	// MetricsListen serves /metrics; empty disables it.
+	// MetricsListen serves /metrics and /debug/pprof/; empty disables them.
+	// Keep it on a private address.
 	MetricsListen string
 	// ConsoleKeys are the console's token-signing public keys. Required.
 	ConsoleKeys []ed25519.PublicKey
@@ -124,6 +126,10 @@ func Listen(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", promhttp.HandlerFor(n.registry, promhttp.HandlerOpts{}))
+		// Profiles, for operators and the load benchmarks: this listener is
+		// meant for a private address (loopback by default).
+		mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+		mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 		n.metrics = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	}
 	return n, nil

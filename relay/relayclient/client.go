@@ -12,10 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -28,7 +30,8 @@ var ErrClosed = errors.New("relayclient: connection closed")
 
 // DialOptions configure one connection. Zero values take the defaults noted.
 type DialOptions struct {
-	// HTTPClient performs the upgrade request; nil means http.DefaultClient.
+	// HTTPClient performs the upgrade request; nil means a client whose
+	// connections fail when the relay stops acknowledging (see DeadPeerTimeout).
 	HTTPClient *http.Client
 	// Client describes the software in hello, for the relay's logs.
 	Client string
@@ -40,6 +43,25 @@ type DialOptions struct {
 	// Logger receives connection logs; nil means slog.Default().
 	Logger *slog.Logger
 }
+
+// DeadPeerTimeout is how long data sent to the relay may stay unacknowledged
+// before the default client gives the connection up (TCP_USER_TIMEOUT on
+// Linux). Heartbeats keep data flowing, so a dead relay is noticed within
+// this time although the relay does not answer heartbeats.
+const DeadPeerTimeout = 60 * time.Second
+
+var defaultHTTPClient = &http.Client{Transport: &http.Transport{
+	Proxy: http.ProxyFromEnvironment,
+	DialContext: (&net.Dialer{
+		Timeout:   30 * time.Second,
+		KeepAlive: 15 * time.Second,
+		Control: func(_, _ string, c syscall.RawConn) error {
+			return setUserTimeout(c, int(DeadPeerTimeout/time.Millisecond))
+		},
+	}).DialContext,
+	TLSHandshakeTimeout: 15 * time.Second,
+	ForceAttemptHTTP2:   false,
+}}
 
 // Conn is one authenticated connection to the relay.
 type Conn struct {
@@ -66,6 +88,9 @@ func Dial(ctx context.Context, url, token string, opts DialOptions) (*Conn, erro
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = defaultHTTPClient
 	}
 	ws, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{
 		HTTPClient:   opts.HTTPClient,
