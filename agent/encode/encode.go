@@ -1,0 +1,184 @@
+// Package encode compresses I420 pictures into video frames for a WebRTC
+// video track.
+//
+// VP8 and VP9 come from libvpx through thin cgo wrappers, set up for
+// real-time screen sharing: one-pass CBR, no look-ahead, no frame drops,
+// keyframes only at the start, on a size change and on request (a PLI).
+// Other codecs (H.264) can register themselves from files behind build
+// tags; Codecs lists what this build provides, for negotiation with the
+// viewer.
+//
+// Pictures are *image.YCbCr with image.YCbCrSubsampleRatio420 holding
+// BT.601 limited-range samples, as produced by agent/colorconv.
+package encode
+
+import (
+	"fmt"
+	"image"
+	"runtime"
+	"slices"
+	"time"
+)
+
+// Codec names a video codec as in its RTP MIME subtype, e.g. "VP8".
+type Codec string
+
+// The codecs this package knows; Codecs says which the build provides.
+const (
+	VP8  Codec = "VP8"
+	VP9  Codec = "VP9"
+	H264 Codec = "H264"
+)
+
+// MimeType returns the codec's WebRTC MIME type, e.g. "video/VP8".
+func (c Codec) MimeType() string { return "video/" + string(c) }
+
+// Encoder compresses a sequence of pictures. Encode must not be called
+// concurrently with itself; the other methods may be called from any
+// goroutine, e.g. by congestion control or on a PLI.
+type Encoder interface {
+	// Codec returns the codec the encoder produces.
+	Codec() Codec
+	// Encode compresses img, shown at pts (time since the stream began;
+	// it must increase from call to call). A picture of a different size
+	// than the previous one restarts the stream with a keyframe.
+	Encode(img *image.YCbCr, pts time.Duration) (Frame, error)
+	// SetBitrate changes the target bitrate, in bits per second, from the
+	// next frame on.
+	SetBitrate(bps int) error
+	// SetFrameRate changes the expected frames per second, which the rate
+	// control uses to share the bitrate among frames.
+	SetFrameRate(fps int) error
+	// ForceKeyframe makes the next frame a keyframe.
+	ForceKeyframe()
+	// Close frees the encoder; later calls to Encode fail with ErrClosed.
+	Close() error
+}
+
+// Frame is one compressed picture.
+type Frame struct {
+	// Data is the compressed frame, owned by the caller; empty if the
+	// encoder produced nothing for the picture.
+	Data []byte
+	// Keyframe reports whether the frame decodes on its own.
+	Keyframe bool
+	// PTS is the presentation time passed to Encode.
+	PTS time.Duration
+}
+
+// Config sets up an encoder.
+type Config struct {
+	// Width and Height are the initial picture size.
+	Width, Height int
+	// Bitrate is the target in bits per second; zero means 2.5 Mbit/s.
+	Bitrate int
+	// FrameRate is the expected frames per second; zero means 30.
+	FrameRate int
+	// Threads is the number of encoder threads; zero means the number of
+	// CPUs, at most 4.
+	Threads int
+	// Speed trades quality for CPU: libvpx's cpu_used. Zero means 12 for
+	// VP8 (positive values let VP8 adapt its speed to the frame budget)
+	// and 9, the fastest, for VP9.
+	Speed int
+}
+
+const (
+	defaultBitrate   = 2_500_000
+	defaultFrameRate = 30
+	maxThreads       = 4
+)
+
+func (c Config) withDefaults() Config {
+	if c.Bitrate == 0 {
+		c.Bitrate = defaultBitrate
+	}
+	if c.FrameRate == 0 {
+		c.FrameRate = defaultFrameRate
+	}
+	if c.Threads == 0 {
+		c.Threads = min(runtime.NumCPU(), maxThreads)
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Width <= 0 || c.Height <= 0 || c.Width > 16384 || c.Height > 16384:
+		return fmt.Errorf("%w: size %dx%d", ErrInvalid, c.Width, c.Height)
+	case c.Bitrate < minBitrate:
+		return fmt.Errorf("%w: bitrate %d below %d bit/s", ErrInvalid, c.Bitrate, minBitrate)
+	case c.FrameRate < 1 || c.FrameRate > maxFrameRate:
+		return fmt.Errorf("%w: frame rate %d outside 1..%d", ErrInvalid, c.FrameRate, maxFrameRate)
+	case c.Threads < 1 || c.Threads > 64:
+		return fmt.Errorf("%w: %d threads", ErrInvalid, c.Threads)
+	}
+	return nil
+}
+
+const (
+	minBitrate   = 10_000
+	maxFrameRate = 240
+)
+
+// constructors holds the encoders this build provides, registered by the
+// files that implement them.
+var constructors = map[Codec]func(Config) (Encoder, error){}
+
+// preference orders Codecs' result.
+var preference = []Codec{VP8, VP9, H264}
+
+// Codecs lists the codecs this build can encode.
+func Codecs() []Codec {
+	var cs []Codec
+	for _, c := range preference {
+		if constructors[c] != nil {
+			cs = append(cs, c)
+		}
+	}
+	return cs
+}
+
+// New returns an encoder for codec.
+func New(codec Codec, cfg Config) (Encoder, error) {
+	newEncoder := constructors[codec]
+	if newEncoder == nil {
+		return nil, fmt.Errorf("%w: %q (this build has %v)", ErrUnknownCodec, codec, Codecs())
+	}
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return newEncoder(cfg)
+}
+
+// checkPicture verifies that img is a 4:2:0 picture whose planes hold
+// every sample its rectangle and strides promise, so C code reading them
+// stays in bounds.
+func checkPicture(img *image.YCbCr) error {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	cw, ch := (w+1)/2, (h+1)/2
+	switch {
+	case img.SubsampleRatio != image.YCbCrSubsampleRatio420:
+		return fmt.Errorf("%w: subsampling %v, want 4:2:0", ErrInvalid, img.SubsampleRatio)
+	case w <= 0 || h <= 0:
+		return fmt.Errorf("%w: empty picture", ErrInvalid)
+	case img.YStride < w || img.CStride < cw:
+		return fmt.Errorf("%w: strides %d/%d too small for width %d", ErrInvalid, img.YStride, img.CStride, w)
+	}
+	y0 := img.YOffset(img.Rect.Min.X, img.Rect.Min.Y)
+	c0 := img.COffset(img.Rect.Min.X, img.Rect.Min.Y)
+	cn := c0 + (ch-1)*img.CStride + cw
+	if y0 < 0 || len(img.Y) < y0+(h-1)*img.YStride+w || c0 < 0 || len(img.Cb) < cn || len(img.Cr) < cn {
+		return fmt.Errorf("%w: planes too short for %v", ErrInvalid, img.Rect)
+	}
+	return nil
+}
+
+// register makes an encoder constructor available to New.
+func register(c Codec, fn func(Config) (Encoder, error)) {
+	if !slices.Contains(preference, c) {
+		preference = append(preference, c)
+	}
+	constructors[c] = fn
+}
