@@ -2,7 +2,8 @@
 // the benchmarks in docs/benchmarks.md:
 //
 //	reach-loadgen idle   -agents 10000 -hold 60s   # memory per connection, CPU at heartbeat rate
-//	reach-loadgen broker -pairs 200 -duration 10s  # sessions brokered per second, latency
+//	reach-loadgen broker -pairs 500 -rate 1000      # latency at an offered 1,000 sessions/s
+//	reach-loadgen broker -pairs 200                 # maximum sessions brokered per second
 //
 // It signs tokens with the console private key the relay trusts (-key) and
 // only targets the relay URL given, which must be on this machine.
@@ -40,7 +41,8 @@ func run(args []string) error {
 	keyFile := fs.String("key", "", "console signing private key (PEM) the relay trusts (required)")
 	agents := fs.Int("agents", 10000, "idle: agent connections")
 	hold := fs.Duration("hold", 60*time.Second, "idle: CPU measuring window")
-	pairs := fs.Int("pairs", 200, "broker: technician/agent pairs in parallel")
+	pairs := fs.Int("pairs", 200, "broker: technician/agent connection pairs")
+	rate := fs.Float64("rate", 0, "broker: offered sessions per second (0: every pair back to back)")
 	duration := fs.Duration("duration", 10*time.Second, "broker: run time")
 	if err := envflag.Parse(fs, "REACH_LOADGEN", args[1:]); err != nil {
 		return err
@@ -67,7 +69,7 @@ func run(args []string) error {
 		}
 		fmt.Println("idle:", r)
 	case "broker":
-		r, err := loadtest.Broker(ctx, target, loadtest.BrokerConfig{Pairs: *pairs, Duration: *duration})
+		r, err := loadtest.Broker(ctx, target, loadtest.BrokerConfig{Pairs: *pairs, Rate: *rate, Duration: *duration})
 		if err != nil {
 			return err
 		}
