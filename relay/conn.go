@@ -26,7 +26,6 @@ type peer struct {
 	src     netip.Addr
 	since   time.Time
 	limiter *rate.Limiter
-	log     *slog.Logger
 
 	lastSeen atomic.Int64 // Unix nanoseconds of the last message; read by the sweeper
 	silent   atomic.Bool  // the sweeper closed the connection for silence
@@ -35,6 +34,12 @@ type peer struct {
 }
 
 func (p *peer) subject() string { return p.claims.Subject }
+
+// logFor returns a logger naming p. It is built on demand rather than kept
+// per connection: idle connections should cost as little memory as possible.
+func (s *Server) logFor(p *peer) *slog.Logger {
+	return s.log.With("kind", p.kind, "subject", p.subject(), "remote", p.src)
+}
 
 // serveWS runs one connection from upgrade to close.
 func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, kind proto.Kind) {
@@ -53,7 +58,20 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, kind proto.Kind
 	ws.SetReadLimit(proto.MaxMessageSize)
 	src := remoteAddr(r)
 
-	p, err := s.hello(ws, kind, src)
+	// Authenticate on a short-lived goroutine: token verification and JSON
+	// decoding grow a stack, and this goroutine's stack stays allocated for
+	// the connection's life (thousands of idle agents per relay).
+	type result struct {
+		p   *peer
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		p, err := s.hello(ws, kind, src)
+		done <- result{p, err}
+	}()
+	res := <-done
+	p, err := res.p, res.err
 	if err != nil {
 		s.metrics.authFailures.Inc()
 		s.log.Info("relay: hello refused", "remote", src, "kind", kind, "err", err)
@@ -62,14 +80,14 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request, kind proto.Kind
 		return
 	}
 	defer s.detach(p)
-	p.log.Info("relay: connected")
+	s.logFor(p).Info("relay: connected")
 
 	for {
 		// No per-read deadline: the sweeper closes connections that have
 		// been silent too long, which costs nothing per message.
 		_, data, err := ws.Read(context.Background())
 		if err != nil {
-			p.log.Info("relay: disconnected", "reason", closeReason(err, p))
+			s.logFor(p).Info("relay: disconnected", "reason", closeReason(err, p))
 			return
 		}
 		p.lastSeen.Store(s.opts.Now().UnixNano())
@@ -127,7 +145,6 @@ func (s *Server) hello(ws *websocket.Conn, kind proto.Kind, src netip.Addr) (*pe
 		limiter:  rate.NewLimiter(rate.Limit(s.opts.MessageRate), s.opts.MessageBurst),
 		sessions: make(map[string]*session),
 	}
-	p.log = s.log.With("kind", kind, "subject", claims.Subject, "remote", src)
 	p.lastSeen.Store(p.since.UnixNano())
 	welcome, err := proto.Encode(m.ID, "", &proto.Welcome{
 		Capability: min(h.Capability, proto.Capability),
@@ -210,7 +227,7 @@ func (s *Server) send(p *peer, data []byte) {
 	ctx, cancel := writeCtx()
 	defer cancel()
 	if err := p.ws.Write(ctx, websocket.MessageText, data); err != nil {
-		p.log.Debug("relay: write failed", "err", err)
+		s.logFor(p).Debug("relay: write failed", "err", err)
 		p.ws.CloseNow()
 	}
 }

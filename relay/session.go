@@ -403,7 +403,7 @@ func (s *Server) resumeLocked(p *peer, r proto.Resume) []delivery {
 		s.armResumeLocked(sess)
 	}
 	if sess.state != active || sess.techID != techID || sess.deviceID != deviceID {
-		p.log.Info("relay: resume refused", "sid", r.SID)
+		s.logFor(p).Info("relay: resume refused", "sid", r.SID)
 		return nil
 	}
 	if p.kind == proto.KindDevice {
