@@ -8,10 +8,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pion/webrtc/v4"
 	"go.uber.org/goleak"
@@ -416,4 +419,74 @@ func TestSessionSurvivesRelayRestart(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	roundTrip(t, dc, ap, "after restart")
+}
+
+func TestMetricsHealthAndGracefulShutdown(t *testing.T) {
+	_, key, _ := ed25519.GenerateKey(rand.Reader)
+	ctx, cancel := context.WithCancel(context.Background())
+	n, err := node.Listen(ctx, node.Config{
+		Listen: "127.0.0.1:0", MetricsListen: "127.0.0.1:0", TURNListen: "127.0.0.1:0",
+		ConsoleKeys: []ed25519.PublicKey{key.Public().(ed25519.PublicKey)}, Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var runErr error
+	stopped := make(chan struct{})
+	go func() { runErr = n.Run(ctx); close(stopped) }()
+	t.Cleanup(func() { cancel(); <-stopped })
+
+	c, err := relayclient.Dial(ctx, "ws://"+n.Addr().String()+"/v1/agent", token(t, key, proto.KindDevice, "dev-1"), relayclient.DialOptions{Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := httpGet(t, "http://"+n.Addr().String()+"/healthz")
+	if !strings.Contains(body, `"status":"ok"`) || !strings.Contains(body, `"agents":1`) {
+		t.Fatalf("healthz = %s", body)
+	}
+	metrics := httpGet(t, "http://"+n.MetricsAddr().String()+"/metrics")
+	for _, want := range []string{`reach_relay_connections{kind="device"} 1`, "reach_turn_allocations 0", "go_goroutines", "process_resident_memory_bytes"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	if len(n.TURNURLs()) != 2 || !strings.HasPrefix(n.TURNURLs()[1], "turn:127.0.0.1:") {
+		t.Errorf("TURN URLs = %v", n.TURNURLs())
+	}
+
+	// Shutdown tells clients to go away (and come back), and Run returns nil.
+	cancel()
+	select {
+	case <-c.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("client still connected after shutdown")
+	}
+	if st := websocket.CloseStatus(c.Err()); st != websocket.StatusGoingAway {
+		t.Fatalf("closed with %v, want going away", c.Err())
+	}
+	<-stopped
+	if runErr != nil {
+		t.Fatalf("Run = %v", runErr)
+	}
+}
+
+func TestListenRefusesMissingKey(t *testing.T) {
+	_, err := node.Listen(context.Background(), node.Config{Listen: "127.0.0.1:0", Logger: quiet})
+	if err == nil || !strings.Contains(err.Error(), "console public key") {
+		t.Fatalf("Listen without keys = %v", err)
+	}
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
 }
