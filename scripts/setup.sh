@@ -16,7 +16,7 @@ apt_packages=(
   # the console's PostgreSQL store is tested against a real server.
   postgresql
   # network-namespace tests (NAT traversal) and socket inspection.
-  iproute2 iptables procps
+  iproute2 iptables procps curl
 )
 
 missing=()

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench.sh runs the benchmarks recorded in docs/benchmarks.md. With no
+# argument it runs every group; name groups to run only those:
+#   relay   10,000 idle agents (memory/connection, CPU) and brokering throughput, from a separate process
+#   turn    relayed throughput through the embedded TURN server
+# Every run is bounded in count and time and targets loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+groups=("$@")
+((${#groups[@]})) || groups=(relay turn)
+bin=$PWD/bin
+tmp=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# start_relay starts a fresh relay on loopback ports for the load generator.
+start_relay() {
+  "$bin/reach-relay" -listen 127.0.0.1:18081 -metrics-listen 127.0.0.1:19464 -turn-listen "" \
+    -console-keys "$tmp/keys/signing.pub" -log-level error &
+  pids+=($!)
+  for _ in $(seq 100); do
+    curl -fsS http://127.0.0.1:18081/healthz >/dev/null 2>&1 && return
+    sleep 0.1
+  done
+  echo "bench: relay did not start" >&2; exit 1
+}
+stop_relay() { kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'; }
+
+loadgen() {
+  "$bin/reach-loadgen" "$@" -relay ws://127.0.0.1:18081 -metrics http://127.0.0.1:19464/metrics -key "$tmp/keys/signing.key"
+}
+
+for g in "${groups[@]}"; do
+  case $g in
+  relay)
+    "$bin/reach-console" keys -dir "$tmp/keys" >/dev/null
+    echo "== relay: ${IDLE_AGENTS:-10000} idle agents at the default 25 s heartbeat"
+    start_relay
+    loadgen idle -agents "${IDLE_AGENTS:-10000}" -hold "${IDLE_HOLD:-60s}"
+    stop_relay
+    echo "== relay: brokering, ${BROKER_PAIRS:-200} technician/agent pairs for ${BROKER_TIME:-10s}"
+    start_relay
+    loadgen broker -pairs "${BROKER_PAIRS:-200}" -duration "${BROKER_TIME:-10s}"
+    stop_relay
+    ;;
+  turn)
+    echo "== turn: relayed throughput through the embedded TURN server"
+    go test -run '^$' -bench BenchmarkRelayThroughput -benchtime 5s -count 3 ./relay/turnsrv/
+    ;;
+  *) echo "bench: unknown group $g" >&2; exit 2 ;;
+  esac
+done
