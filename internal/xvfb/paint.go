@@ -101,7 +101,7 @@ func (p *Painter) Animate(tb testing.TB, fps int) {
 	if err := xproto.CreatePixmapChecked(p.conn, 24, src, xproto.Drawable(p.root), uint16(2*w), uint16(2*h)).Check(); err != nil {
 		tb.Fatalf("xvfb: painter: create pixmap: %v", err)
 	}
-	p.putPattern(src, 2*w, 2*h)
+	p.put(xproto.Drawable(src), 2*w, 2*h, busy(2*w, 2*h))
 	if err := p.sync(); err != nil {
 		tb.Fatalf("xvfb: painter: draw pattern: %v", err)
 	}
@@ -131,9 +131,9 @@ func (p *Painter) Animate(tb testing.TB, fps int) {
 	}()
 }
 
-// putPattern fills a w×h pixmap with gradients, fine checks and stripes,
-// sent in bands that fit the server's maximum request length.
-func (p *Painter) putPattern(dst xproto.Pixmap, w, h int) {
+// put fills a w×h drawable with the colours of paint, sent in bands that
+// fit the server's maximum request length.
+func (p *Painter) put(dst xproto.Drawable, w, h int, paint func(x, y int) (r, g, b uint8)) {
 	maxBytes := int(xproto.Setup(p.conn).MaximumRequestLength)*4 - 64
 	rows := max(1, maxBytes/(w*4))
 	buf := make([]byte, w*rows*4)
@@ -142,16 +142,34 @@ func (p *Painter) putPattern(dst xproto.Pixmap, w, h int) {
 		for y := range n {
 			for x := range w {
 				i := (y*w + x) * 4
-				yy := y0 + y
-				check := uint8(((x/4)^(yy/4))&1) * 60
-				buf[i+0] = uint8(x*255/w) ^ check                      // blue
-				buf[i+1] = uint8(yy*255/h) + uint8(x/37%2*90)          // green
-				buf[i+2] = uint8(128 + 127*math.Sin(float64(x+yy)/23)) // red
-				buf[i+3] = 0
+				buf[i+2], buf[i+1], buf[i] = paint(x, y0+y)
 			}
 		}
-		xproto.PutImage(p.conn, xproto.ImageFormatZPixmap, xproto.Drawable(dst), p.gc,
+		xproto.PutImage(p.conn, xproto.ImageFormatZPixmap, dst, p.gc,
 			uint16(w), uint16(n), 0, int16(y0), 0, 24, buf[:w*n*4])
+	}
+}
+
+// busy is a picture full of detail for the motion scene: gradients, fine
+// checks and stripes, w×h pixels.
+func busy(w, h int) func(x, y int) (r, g, b uint8) {
+	return func(x, y int) (r, g, b uint8) {
+		check := uint8(((x/4)^(y/4))&1) * 60
+		return uint8(128 + 127*math.Sin(float64(x+y)/23)), uint8(y*255/h) + uint8(x/37%2*90), uint8(x*255/w) ^ check
+	}
+}
+
+// wallpaper is a calm desktop background of w×h pixels: a diagonal
+// gradient with two soft glows.
+func wallpaper(w, h int) func(x, y int) (r, g, b uint8) {
+	glow := func(x, y, cx, cy, radius int) float64 {
+		dx, dy := float64(x-cx), float64(y-cy)
+		return math.Exp(-(dx*dx + dy*dy) / float64(radius*radius))
+	}
+	return func(x, y int) (r, g, b uint8) {
+		t := float64(x+y) / float64(w+h)
+		g1, g2 := glow(x, y, w/4, h/3, h/2), glow(x, y, 3*w/4, 3*h/4, h/3)
+		return uint8(20 + 40*t + 120*g2), uint8(40 + 60*t + 90*g1), uint8(90 + 100*t + 60*g1)
 	}
 }
 

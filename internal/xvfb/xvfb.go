@@ -76,6 +76,10 @@ func (s *Server) Restart(tb testing.TB, opts Options) {
 	}
 }
 
+// Pid returns the process id of the running Xvfb, e.g. to read its CPU
+// time from /proc.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Env returns the environment of the test process with DISPLAY set to s.
 func (s *Server) Env() []string {
 	env := make([]string, 0, len(os.Environ())+1)

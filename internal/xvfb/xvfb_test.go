@@ -74,3 +74,15 @@ func pixelAt(t *testing.T, s *xvfb.Server, x, y int) uint32 {
 	}
 	return uint32(img.Data[2])<<16 | uint32(img.Data[1])<<8 | uint32(img.Data[0])
 }
+
+func TestScenes(t *testing.T) {
+	for _, scene := range xvfb.Scenes {
+		t.Run(scene.Name, func(t *testing.T) {
+			s := xvfb.Start(t, xvfb.Options{Width: 1280, Height: 720})
+			scene.Start(s, t)
+			if s.Pid() <= 0 {
+				t.Fatalf("Pid = %d", s.Pid())
+			}
+		})
+	}
+}
