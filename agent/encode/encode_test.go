@@ -106,7 +106,14 @@ func TestRoundTrip(t *testing.T) {
 	for _, codec := range []encode.Codec{encode.VP8, encode.VP9} {
 		t.Run(string(codec), func(t *testing.T) {
 			const w, h = 320, 240
-			enc := newEncoder(t, codec, encode.Config{Width: w, Height: h, Bitrate: 1_000_000})
+			// VP8's default speed adapts to the CPU time left in the frame
+			// budget, and at its fastest speeds it predicts scrolling
+			// poorly (23-25 dB here), so the test fixes a middle speed.
+			speed := 0
+			if codec == encode.VP8 {
+				speed = -8
+			}
+			enc := newEncoder(t, codec, encode.Config{Width: w, Height: h, Bitrate: 1_000_000, Speed: speed})
 			dec := newDecoder(t, codec)
 			if enc.Codec() != codec {
 				t.Fatalf("Codec() = %s", enc.Codec())
