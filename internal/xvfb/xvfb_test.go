@@ -1,8 +1,10 @@
 package xvfb_test
 
 import (
+	"fmt"
 	"image"
 	"image/color"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -84,5 +86,31 @@ func TestScenes(t *testing.T) {
 				t.Fatalf("Pid = %d", s.Pid())
 			}
 		})
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records the message and
+// ends the goroutine, as the real one does.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+func TestMissingXvfbFails(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	rec := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		xvfb.Start(rec, xvfb.Options{})
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "Xvfb is not installed") || !strings.Contains(rec.msg, "xvfb") {
+		t.Fatalf("message %q does not say Xvfb is missing", rec.msg)
 	}
 }
