@@ -15,7 +15,7 @@ import (
 
 // xrandrOutput matches an active output line of `xrandr --query`:
 // "HDMI-1 connected primary 1920x1080+1920+0 (normal …) 527mm x 296mm".
-var xrandrOutput = regexp.MustCompile(`^(\S+) connected (primary )?(\d+)x(\d+)\+(-?\d+)\+(-?\d+)(?: \S+)? \(.*?\)(?: (\d+)mm x (\d+)mm)?`)
+var xrandrOutput = regexp.MustCompile(`^(\S+) connected (primary )?(\d+)x(\d+)\+?(-?\d+)\+?(-?\d+)(?: [a-z]+)?(?: \([^)]*\))?(?: (\d+)mm x (\d+)mm)?`)
 
 // parseXrandr returns the active outputs in `xrandr --query`; connected but
 // disabled outputs (no geometry) and disconnected ones are left out.

@@ -112,7 +112,7 @@ func parseDMIDecode(b []byte) []dmiRecord {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		line := sc.Text()
-		if rest, ok := strings.CutPrefix(line, "Handle 0x"); ok {
+		if rest, ok := strings.CutPrefix(line, "Handle "); ok {
 			_, typ, ok := strings.Cut(rest, "DMI type ")
 			n, err := strconv.Atoi(strings.TrimSpace(strings.Split(typ, ",")[0]))
 			if !ok || err != nil {

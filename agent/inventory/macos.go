@@ -200,7 +200,10 @@ func parseLaunchctlList(b []byte) []inv.Service {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
-		if len(f) != 3 || f[0] == "PID" || len(services) == inv.MaxServices {
+		if len(f) != 3 || len(services) == inv.MaxServices {
+			continue
+		}
+		if _, err := strconv.Atoi(f[0]); err != nil && f[0] != "-" { // header or junk
 			continue
 		}
 		state := "running"

@@ -127,4 +127,3 @@ func onlyStubResolver(servers []string) bool {
 	}
 	return len(servers) > 0
 }
-
