@@ -198,7 +198,9 @@ func (x *X11) configure() error {
 		x.selected, x.name, bounds = i, x.monitors[i].Name, x.monitors[i].Bounds
 	case x.selected == AllMonitors:
 	default:
-		x.opts.Logger.Info("capture: monitor gone, using the primary", "monitor", x.name, "index", x.selected)
+		if x.name != "" {
+			x.opts.Logger.Info("capture: monitor gone, using the primary", "monitor", x.name)
+		}
 		x.selected, x.name, bounds = 0, x.monitors[0].Name, x.monitors[0].Bounds
 	}
 	if x.seg == nil || bounds.Size() != x.bounds.Size() {
