@@ -14,10 +14,10 @@ help: ## list the targets
 setup: ## install every Debian/npm package the build and tests need (idempotent, root)
 	@bash scripts/setup.sh
 
-build: setup ## build reach-relay, reach-console (static, no cgo) and reach-agent into bin/
+build: setup ## build reach-relay, reach-console (static, no cgo), reach-agent and reach-loadgen into bin/
 	@mkdir -p $(BIN)
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/reach-relay ./relay/cmd/reach-relay
-	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/loadgen ./relay/cmd/reach-loadgen
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./relay/cmd/reach-relay ./console/cmd/reach-console ./relay/cmd/reach-loadgen
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/ ./agent/cmd/reach-agent
 
 run: build ## run Reach on embedded defaults and print where to go
 	@bash scripts/run.sh
@@ -31,8 +31,8 @@ lint: ## go vet and gofmt
 	$(GO) vet ./...
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-bench: build ## run the benchmarks listed in docs/benchmarks.md
-	@bash scripts/bench.sh
+bench: build ## run every benchmark in docs/benchmarks.md (BENCH=relay|turn|... for one group)
+	@bash scripts/bench.sh $(BENCH)
 
 fuzz: ## fuzz every decoder for FUZZTIME each (default 20s)
 	@bash scripts/fuzz.sh $(or $(FUZZTIME),20s)

@@ -39,9 +39,13 @@ for g in "${groups[@]}"; do
     start_relay
     loadgen idle -agents "${IDLE_AGENTS:-10000}" -hold "${IDLE_HOLD:-60s}"
     stop_relay
-    echo "== relay: brokering, ${BROKER_PAIRS:-200} technician/agent pairs for ${BROKER_TIME:-10s}"
+    echo "== relay: brokering at an offered 1,000 sessions/s over 500 technician/agent pairs, ${BROKER_TIME:-10s}"
     start_relay
-    loadgen broker -pairs "${BROKER_PAIRS:-200}" -duration "${BROKER_TIME:-10s}"
+    loadgen broker -pairs 500 -rate 1000 -duration "${BROKER_TIME:-10s}"
+    stop_relay
+    echo "== relay: brokering flat out, 200 pairs back to back, ${BROKER_TIME:-10s}"
+    start_relay
+    loadgen broker -pairs 200 -duration "${BROKER_TIME:-10s}"
     stop_relay
     ;;
   turn)
