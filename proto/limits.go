@@ -11,11 +11,12 @@ const (
 	MaxTokenLen    = 4096
 	MaxSDPLen      = 48 << 10
 	MaxCandidate   = 1024
-	MaxSignature   = 256
-	MaxNameLen     = 128 // people, organisations, devices
-	MaxTitleLen    = 256 // ticket title
-	MaxReasonLen   = 512 // end reasons, error messages
-	MaxClientLen   = 128 // client software description
+	MaxSignature   = MaxTokenLen // an agent's fingerprint signature, or a technician's grant token
+	MaxFingerprint = 128         // "sha-256 " and 32 hex pairs
+	MaxNameLen     = 128         // people, organisations, devices
+	MaxTitleLen    = 256         // ticket title
+	MaxReasonLen   = 512         // end reasons, error messages
+	MaxClientLen   = 128         // client software description
 	MaxListLen     = 1000
 	MaxICEServers  = 8
 	MaxURLLen      = 512

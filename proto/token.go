@@ -21,12 +21,14 @@ const (
 	KindTechnician Kind = "technician" // a person working a ticket
 	KindDevice     Kind = "device"     // an enrolled (or quick-support) agent
 	KindService    Kind = "service"    // the console itself, e.g. querying presence
+	KindGrant      Kind = "grant"      // a session grant: binds a technician's DTLS fingerprint, for the agent
 )
 
 // Token issuer and audiences.
 const (
 	Issuer        = "reach-console"
 	AudienceRelay = "reach-relay"
+	AudienceAgent = "reach-agent" // session grants, checked by the agent
 )
 
 // MaxTokenLifetime bounds exp - iat on any token the relay accepts.
@@ -42,13 +44,14 @@ type Claims struct {
 	Org         string       `json:"org,omitempty"`   // the help desk's organisation
 	Permissions []Permission `json:"perms,omitempty"` // technician: what the console allows
 	Ticket      *TicketRef   `json:"tkt,omitempty"`   // technician: the ticket a code is bound to
-	Device      string       `json:"dev,omitempty"`   // technician: the one device an unattended connect may target
+	Device      string       `json:"dev,omitempty"`   // technician, grant: the one device an unattended connect may target
+	Fingerprint string       `json:"fp,omitempty"`    // grant: the technician's DTLS certificate fingerprint ("sha-256 AB:CD:…")
 }
 
 // Validate checks the claims' own fields (signature and times are checked by VerifyToken).
 func (c *Claims) Validate() error {
 	switch c.Kind {
-	case KindTechnician, KindDevice, KindService:
+	case KindTechnician, KindDevice, KindService, KindGrant:
 	default:
 		return Errorf(CodeUnauthorized, "token kind %q is unknown", truncate(string(c.Kind), 32))
 	}
@@ -61,6 +64,7 @@ func (c *Claims) Validate() error {
 		checkPermissions("perms", c.Permissions),
 		c.Ticket.validate("tkt"),
 		checkToken("dev", c.Device, MaxIDLen, false),
+		checkText("fp", c.Fingerprint, MaxFingerprint, false),
 	} {
 		if check != nil {
 			return &Error{Code: CodeUnauthorized, Msg: "token " + check.(*Error).Msg}

@@ -85,10 +85,11 @@ func (d *DiagReport) Validate() error {
 	if err := d.Header.validate(); err != nil {
 		return err
 	}
-	return each("results", d.Results, MaxDiagResults, (*DiagResult).validate)
+	return each("results", d.Results, MaxDiagResults, (*DiagResult).Validate)
 }
 
-func (r *DiagResult) validate() error {
+// Validate checks one result's bounds and values.
+func (r *DiagResult) Validate() error {
 	return first(
 		ident("check", r.Check, true),
 		oneOf("status", string(r.Status), string(DiagOK), string(DiagWarn), string(DiagFail), string(DiagUnknown)),
