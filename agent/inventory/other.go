@@ -5,12 +5,19 @@ package inventory
 import (
 	"context"
 
+	"github.com/shirou/gopsutil/v3/host"
+
 	inv "github.com/reachdesk/reach/proto/inventory"
 )
 
 // On other platforms only the gopsutil collectors run; the rest say so.
 
-func (c *Collector) platformOS(context.Context, *inv.OS) {}
+// platformOS takes the name and version from gopsutil.
+func (c *Collector) platformOS(ctx context.Context, o *inv.OS) {
+	if name, _, version, err := host.PlatformInformationWithContext(ctx); err == nil {
+		o.Name, o.Version = clean(name, inv.MaxName), clean(version, inv.MaxShort)
+	}
+}
 
 func (c *Collector) hardware(context.Context) *inv.Hardware { return unknownHardware(notSupported) }
 
