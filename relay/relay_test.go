@@ -369,6 +369,16 @@ func TestCodeRejections(t *testing.T) {
 		_, err := agent.Request(ctx, "", &proto.CodeRedeem{Code: m.Body.(*proto.CodeCreated).Code})
 		wantCode(t, err, proto.CodeInvalidCode)
 	})
+	t.Run("one technician cannot hoard codes", func(t *testing.T) {
+		hoarder := tr.dialTech(t, "u4")
+		for i := range 20 {
+			if _, err := hoarder.Request(ctx, "", &proto.CodeCreate{}); err != nil {
+				t.Fatalf("code %d: %v", i, err)
+			}
+		}
+		_, err := hoarder.Request(ctx, "", &proto.CodeCreate{})
+		wantCode(t, err, proto.CodeRateLimited)
+	})
 	t.Run("viewer token cannot create codes", func(t *testing.T) {
 		viewer := tr.dialTech(t, "u3", func(c *proto.Claims) { c.Permissions = nil })
 		_, err := viewer.Request(ctx, "", &proto.CodeCreate{})

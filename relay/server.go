@@ -97,6 +97,7 @@ const (
 	helloTimeout = 10 * time.Second // a new connection must say hello by then
 	writeTimeout = 10 * time.Second // a peer that does not take a message by then is dropped
 	sweepEvery   = time.Minute      // expired codes and limiter state
+	maxOpenCodes = 20               // unredeemed codes one technician connection may hold
 )
 
 // Server is the relay's signaling hub.

@@ -110,6 +110,17 @@ func (s *Server) createCode(p *peer, id string, b *proto.CodeCreate) error {
 	if b.TTL > 0 {
 		ttl = time.Duration(b.TTL) * time.Second
 	}
+	s.mu.Lock()
+	open := 0
+	for _, sess := range p.sessions {
+		if sess.state == waitingAgent {
+			open++
+		}
+	}
+	s.mu.Unlock()
+	if open >= maxOpenCodes {
+		return proto.Errorf(proto.CodeRateLimited, "you have %d session codes waiting; use or let one expire first", open)
+	}
 	sid := newID()
 	code, expires, err := s.codes.Create(sid, ttl)
 	if errors.Is(err, codes.ErrFull) {
