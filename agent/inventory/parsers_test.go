@@ -474,3 +474,19 @@ func TestClean(t *testing.T) {
 	}
 	equal(t, "clip rune boundary", clip("aé", 2), "a")
 }
+
+// TestCommandFormatsMatchParsers keeps the output formats the collectors ask
+// for in step with what the parsers read.
+func TestCommandFormatsMatchParsers(t *testing.T) {
+	if n := strings.Count(rpmQueryFormat, `\t`) + 1; n != 6 || !strings.HasSuffix(rpmQueryFormat, `\n`) {
+		t.Errorf("rpm query format has %d fields; parseRPM reads 6 per line", n)
+	}
+	if n := len(strings.Split(flatpakColumns, ",")); n != 5 {
+		t.Errorf("flatpak columns: %d; parseFlatpakList reads 5", n)
+	}
+	for _, col := range []string{"NAME", "TYPE", "SIZE", "MODEL", "VENDOR", "SERIAL", "REV", "WWN", "ROTA", "TRAN", "RM"} {
+		if !strings.Contains(","+lsblkColumns+",", ","+col+",") {
+			t.Errorf("lsblk columns lack %s, which parseLSBLK reads", col)
+		}
+	}
+}

@@ -56,6 +56,3 @@ func unknownSecurity(reason string) *inv.Security {
 	return &inv.Security{Status: st, Firewall: inv.Firewall{Status: st},
 		Updates: inv.Updates{Status: st}, Reboot: inv.Reboot{Status: st}}
 }
-
-// notSupported is the reason for a collector this platform lacks.
-const notSupported = "not supported on " + runtime.GOOS

@@ -106,7 +106,8 @@ func AllSections() []Section {
 	return names
 }
 
-// Get returns the named section, or nil when it is absent or unknown.
+// Get returns the named section (a pointer to its type), or nil when it is
+// absent.
 func (s *Sections) Get(name Section) any {
 	for _, f := range sectionFields {
 		if f.name == name {
