@@ -113,22 +113,22 @@ func (c *Collector) Collect(ctx context.Context) (*inv.Report, error) {
 	r := &inv.Report{Header: c.header()}
 	s := &r.Sections
 	var wg sync.WaitGroup
-	run(c, &wg, ctx, "os", c.timeout, &s.OS, c.os, unknownOS)
-	run(c, &wg, ctx, "hardware", c.timeout, &s.Hardware, c.hardware, unknownHardware)
-	run(c, &wg, ctx, "cpu", c.timeout, &s.CPU, c.cpu, unknownCPU)
-	run(c, &wg, ctx, "memory", c.timeout, &s.Memory, c.memory, unknownMemory)
-	run(c, &wg, ctx, "disks", c.timeout, &s.Disks, c.disks, unknownDisks)
-	run(c, &wg, ctx, "filesystems", c.timeout, &s.Filesystems, c.Filesystems, unknownFilesystems)
-	run(c, &wg, ctx, "network", c.timeout, &s.Network, c.Network, unknownNetwork)
-	run(c, &wg, ctx, "displays", c.timeout, &s.Displays, c.displays, unknownDisplays)
-	run(c, &wg, ctx, "gpus", c.timeout, &s.GPUs, c.gpus, unknownGPUs)
-	run(c, &wg, ctx, "batteries", c.timeout, &s.Batteries, c.batteries, unknownBatteries)
-	run(c, &wg, ctx, "users", c.timeout, &s.Users, c.users, unknownUsers)
-	run(c, &wg, ctx, "software", c.slowTimeout, &s.Software, c.software, unknownSoftware)
-	run(c, &wg, ctx, "services", c.timeout, &s.Services, c.Services, unknownServices)
+	run(ctx, c, &wg, "os", c.timeout, &s.OS, c.os, unknownOS)
+	run(ctx, c, &wg, "hardware", c.timeout, &s.Hardware, c.hardware, unknownHardware)
+	run(ctx, c, &wg, "cpu", c.timeout, &s.CPU, c.cpu, unknownCPU)
+	run(ctx, c, &wg, "memory", c.timeout, &s.Memory, c.memory, unknownMemory)
+	run(ctx, c, &wg, "disks", c.timeout, &s.Disks, c.disks, unknownDisks)
+	run(ctx, c, &wg, "filesystems", c.timeout, &s.Filesystems, c.Filesystems, unknownFilesystems)
+	run(ctx, c, &wg, "network", c.timeout, &s.Network, c.Network, unknownNetwork)
+	run(ctx, c, &wg, "displays", c.timeout, &s.Displays, c.displays, unknownDisplays)
+	run(ctx, c, &wg, "gpus", c.timeout, &s.GPUs, c.gpus, unknownGPUs)
+	run(ctx, c, &wg, "batteries", c.timeout, &s.Batteries, c.batteries, unknownBatteries)
+	run(ctx, c, &wg, "users", c.timeout, &s.Users, c.users, unknownUsers)
+	run(ctx, c, &wg, "software", c.slowTimeout, &s.Software, c.software, unknownSoftware)
+	run(ctx, c, &wg, "services", c.timeout, &s.Services, c.Services, unknownServices)
 	// The pending-updates check in security has the slow budget; its
 	// firewall and reboot parts use c.timeout.
-	run(c, &wg, ctx, "security", c.slowTimeout, &s.Security, c.security, unknownSecurity)
+	run(ctx, c, &wg, "security", c.slowTimeout, &s.Security, c.security, unknownSecurity)
 	wg.Wait()
 	if err := r.Seal(); err != nil {
 		return nil, fmt.Errorf("inventory: collect: %w", err)
@@ -152,7 +152,7 @@ type validator interface{ Validate() error }
 // *dst is unknown(reason) instead. An overrunning fn keeps running until it
 // notices ctx (commands are killed; file reads finish), but its result is
 // dropped.
-func run[S validator](c *Collector, wg *sync.WaitGroup, ctx context.Context, name string, timeout time.Duration,
+func run[S validator](ctx context.Context, c *Collector, wg *sync.WaitGroup, name string, timeout time.Duration,
 	dst *S, fn func(context.Context) S, unknown func(reason string) S) {
 	wg.Go(func() {
 		ctx, cancel := context.WithTimeout(ctx, timeout)

@@ -51,7 +51,7 @@ func TestRunDegrades(t *testing.T) {
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, tt := range tests {
-		run(c, &wg, ctx, tt.name, c.timeout, &results[i], tt.fn, unknownSection)
+		run(ctx, c, &wg, tt.name, c.timeout, &results[i], tt.fn, unknownSection)
 	}
 	wg.Wait()
 	if d := time.Since(start); d > 2*time.Second {
