@@ -144,7 +144,7 @@ func (c *Collector) header() inv.Header {
 	}
 }
 
-// validator is what every section and part of a section implements.
+// validator is what every section type implements.
 type validator interface{ Validate() error }
 
 // run starts fn in its own goroutine under timeout and stores its result in
