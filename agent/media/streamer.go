@@ -1,0 +1,369 @@
+package media
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"github.com/reachdesk/reach/agent/capture"
+	"github.com/reachdesk/reach/agent/colorconv"
+	"github.com/reachdesk/reach/agent/encode"
+	"github.com/reachdesk/reach/proto"
+)
+
+// Defaults of Options.
+const (
+	DefaultFPS = 30
+	// IdlePoll is how often an idle screen is looked at anyway, for
+	// pointer moves (which X reports as no damage) and sources that
+	// cannot report changes.
+	IdlePoll = 100 * time.Millisecond
+	// minKeyframeGap spaces keyframes asked for in a burst of PLIs.
+	minKeyframeGap = 250 * time.Millisecond
+)
+
+// Options tune a Streamer. Zero values take the defaults noted.
+type Options struct {
+	// FPS is the highest frame rate; zero means DefaultFPS.
+	FPS int
+	// Threads for the encoder; zero lets the encoder choose.
+	Threads int
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Stats is a snapshot of what a Streamer sent since the previous snapshot.
+type Stats = proto.Stats
+
+// Streamer captures, converts, encodes and sends one screen to one track.
+// Run owns the capture loop; the other methods may be called from any
+// goroutine.
+type Streamer struct {
+	src   capture.Source
+	track *webrtc.TrackLocalStaticSample
+	codec encode.Codec
+	opts  Options
+	log   *slog.Logger
+
+	keyframe chan struct{} // a keyframe is wanted
+	poke     chan struct{} // look at the screen now (input was injected)
+
+	mu        sync.Mutex // guards the fields below
+	enc       encode.Encoder
+	bwe       int // congestion controller's estimate, bps; 0 unknown
+	capKbps   int // technician's cap; 0 none
+	capFPS    int
+	mode      string
+	shown     image.Rectangle
+	lastKey   time.Time
+	frames    int
+	bytes     int
+	encodeDur time.Duration
+	statsAt   time.Time
+	size      image.Point
+}
+
+// NewStreamer prepares to stream src to track in codec. It does not take
+// ownership of src.
+func NewStreamer(src capture.Source, track *webrtc.TrackLocalStaticSample, codec encode.Codec, opts Options) *Streamer {
+	if opts.FPS <= 0 {
+		opts.FPS = DefaultFPS
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Streamer{
+		src: src, track: track, codec: codec, opts: opts, log: opts.Logger,
+		keyframe: make(chan struct{}, 1), poke: make(chan struct{}, 1),
+		statsAt: time.Now(),
+	}
+	if ms := src.Monitors(); len(ms) > 0 {
+		s.shown = ms[0].Bounds
+	}
+	return s
+}
+
+// Codec returns the codec the streamer sends.
+func (s *Streamer) Codec() encode.Codec { return s.codec }
+
+// ForceKeyframe makes the next frame a keyframe and sends it even if the
+// screen did not change.
+func (s *Streamer) ForceKeyframe() {
+	s.mu.Lock()
+	now := time.Now()
+	if now.Sub(s.lastKey) < minKeyframeGap {
+		s.mu.Unlock()
+		return
+	}
+	s.lastKey = now
+	if s.enc != nil {
+		s.enc.ForceKeyframe()
+	}
+	s.mu.Unlock()
+	select {
+	case s.keyframe <- struct{}{}:
+	default:
+	}
+}
+
+// Poke makes the streamer look at the screen soon, e.g. after the pointer
+// was moved (X reports no damage for the pointer).
+func (s *Streamer) Poke() {
+	select {
+	case s.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Shown returns the area of the screen the stream shows, in screen
+// coordinates: where normalized input coordinates point.
+func (s *Streamer) Shown() image.Rectangle {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shown
+}
+
+// Monitors describes the displays and the one shown.
+func (s *Streamer) Monitors(shown int) proto.Monitors {
+	var out proto.Monitors
+	for i, m := range s.src.Monitors() {
+		if i >= proto.MaxMonitors {
+			break
+		}
+		out.Monitors = append(out.Monitors, proto.Monitor{
+			Index: i, Name: m.Name, X: m.Bounds.Min.X, Y: m.Bounds.Min.Y,
+			Width: m.Bounds.Dx(), Height: m.Bounds.Dy(), Primary: m.Primary,
+		})
+	}
+	out.Shown = shown
+	return out
+}
+
+// SelectMonitor shows monitor i, or all of them (capture.AllMonitors).
+func (s *Streamer) SelectMonitor(i int) error {
+	if err := s.src.SelectMonitor(i); err != nil {
+		return fmt.Errorf("media: select monitor: %w", err)
+	}
+	s.Poke()
+	return nil
+}
+
+// SetEstimate applies the congestion controller's bandwidth estimate.
+func (s *Streamer) SetEstimate(bps int) {
+	s.mu.Lock()
+	s.bwe = bps
+	s.applyRateLocked()
+	s.mu.Unlock()
+}
+
+// SetQuality applies the technician's preference: caps of zero mean none.
+func (s *Streamer) SetQuality(q proto.Quality) {
+	s.mu.Lock()
+	s.capKbps, s.capFPS, s.mode = q.MaxKbps, q.MaxFPS, q.Mode
+	s.applyRateLocked()
+	s.mu.Unlock()
+}
+
+// rateLocked returns the bitrate and frame rate to encode at now.
+func (s *Streamer) rateLocked() (bps, fps int) {
+	bps = InitialBitrate
+	if s.bwe > 0 {
+		bps = s.bwe
+	}
+	if s.capKbps > 0 {
+		bps = min(bps, s.capKbps*1000)
+	}
+	fps = s.opts.FPS
+	if s.mode == "quality" {
+		fps = min(fps, 15) // fewer, sharper frames
+	}
+	// Under pressure, fewer frames keep each one legible.
+	switch {
+	case bps < 300_000:
+		fps = min(fps, 10)
+	case bps < 600_000:
+		fps = min(fps, 15)
+	}
+	if s.capFPS > 0 {
+		fps = min(fps, s.capFPS)
+	}
+	return bps, max(fps, 1)
+}
+
+func (s *Streamer) applyRateLocked() {
+	if s.enc == nil {
+		return
+	}
+	bps, fps := s.rateLocked()
+	s.enc.SetBitrate(bps)
+	s.enc.SetFrameRate(fps)
+}
+
+// Stats returns what was sent since the previous call.
+func (s *Streamer) Stats() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := time.Now()
+	secs := now.Sub(s.statsAt).Seconds()
+	st := Stats{Width: s.size.X, Height: s.size.Y, Codec: string(s.codec)}
+	if secs > 0 {
+		st.FPS = float64(s.frames) / secs
+		st.Kbps = float64(s.bytes) * 8 / 1000 / secs
+	}
+	if s.frames > 0 {
+		st.EncodeMS = float64(s.encodeDur.Microseconds()) / 1000 / float64(s.frames)
+	}
+	s.frames, s.bytes, s.encodeDur, s.statsAt = 0, 0, 0, now
+	return st
+}
+
+// WatchRTCP reads the sender's RTCP until it fails (the PeerConnection
+// closed) and turns PLIs and FIRs into keyframes. Run it on its own
+// goroutine.
+func (s *Streamer) WatchRTCP(sender *webrtc.RTPSender) {
+	for {
+		pkts, _, err := sender.ReadRTCP()
+		if err != nil {
+			return
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				s.ForceKeyframe()
+			}
+		}
+	}
+}
+
+// Run streams until ctx ends or capture fails for good. It closes the
+// encoder on return, not the source.
+func (s *Streamer) Run(ctx context.Context) error {
+	defer func() {
+		s.mu.Lock()
+		if s.enc != nil {
+			s.enc.Close()
+			s.enc = nil
+		}
+		s.mu.Unlock()
+	}()
+	var (
+		img      *image.YCbCr
+		start    = time.Now()
+		last     time.Time // last capture
+		lastSent time.Time
+		poll     = time.NewTimer(0)
+		pending  bool // a keyframe is due even without changes
+		errLog   time.Time
+	)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.src.Changes():
+		case <-s.poke:
+		case <-s.keyframe:
+			pending = true
+		case <-poll.C:
+		}
+		// Pace to the frame rate: changes that arrive sooner wait for
+		// the next frame slot, and are all in it.
+		s.mu.Lock()
+		_, fps := s.rateLocked()
+		s.mu.Unlock()
+		if wait := time.Second/time.Duration(fps) - time.Since(last); wait > 0 {
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+		}
+		select {
+		case <-s.keyframe:
+			pending = true
+		default:
+		}
+		last = time.Now()
+		poll.Reset(IdlePoll)
+		f, err := s.src.Capture()
+		if errors.Is(err, capture.ErrClosed) {
+			return err
+		}
+		if err != nil {
+			if time.Since(errLog) > 10*time.Second {
+				s.log.Warn("media: capture failed", "err", err)
+				errLog = time.Now()
+			}
+			continue
+		}
+		size := f.Bounds.Size()
+		if img == nil || img.Rect.Size() != size {
+			img = image.NewYCbCr(image.Rectangle{Max: size}, image.YCbCrSubsampleRatio420)
+			f.Changed = append(f.Changed[:0], img.Rect)
+			pending = true
+		}
+		if len(f.Changed) == 0 && !pending {
+			continue
+		}
+		for _, r := range f.Changed {
+			if err := colorconv.BGRXToI420(img, f.Pix, f.Stride, r); err != nil {
+				return fmt.Errorf("media: convert: %w", err)
+			}
+		}
+		enc, err := s.encoder(size)
+		if err != nil {
+			return err
+		}
+		t0 := time.Now()
+		out, err := enc.Encode(img, f.Time.Sub(start))
+		took := time.Since(t0)
+		if err != nil {
+			return fmt.Errorf("media: encode: %w", err)
+		}
+		pending = false
+		s.mu.Lock()
+		s.shown = f.Bounds
+		s.size = size
+		s.frames++
+		s.bytes += len(out.Data)
+		s.encodeDur += took
+		s.mu.Unlock()
+		if len(out.Data) == 0 {
+			continue
+		}
+		dur := time.Second / time.Duration(fps)
+		if !lastSent.IsZero() {
+			dur = f.Time.Sub(lastSent)
+		}
+		lastSent = f.Time
+		if err := s.track.WriteSample(media.Sample{Data: out.Data, Duration: dur, Timestamp: f.Time}); err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Debug("media: write sample", "err", err)
+		}
+	}
+}
+
+// encoder returns the encoder, making it on the first frame.
+func (s *Streamer) encoder(size image.Point) (encode.Encoder, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.enc != nil {
+		return s.enc, nil
+	}
+	bps, fps := s.rateLocked()
+	enc, err := encode.New(s.codec, encode.Config{Width: size.X, Height: size.Y, Bitrate: bps, FrameRate: fps, Threads: s.opts.Threads})
+	if err != nil {
+		return nil, fmt.Errorf("media: encoder: %w", err)
+	}
+	s.enc = enc
+	return enc, nil
+}
