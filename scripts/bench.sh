@@ -3,11 +3,12 @@
 # argument it runs every group; name groups to run only those:
 #   relay   10,000 idle agents (memory/connection, CPU) and brokering throughput, from a separate process
 #   turn    relayed throughput through the embedded TURN server
+#   inventory  full inventory collection, sealing a report
 # Every run is bounded in count and time and targets loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 groups=("$@")
-((${#groups[@]})) || groups=(relay turn)
+((${#groups[@]})) || groups=(relay turn inventory)
 bin=$PWD/bin
 tmp=$(mktemp -d)
 pids=()
@@ -51,6 +52,13 @@ for g in "${groups[@]}"; do
   turn)
     echo "== turn: relayed throughput through the embedded TURN server"
     go test -run '^$' -bench BenchmarkRelayThroughput -benchtime 5s -count 3 ./relay/turnsrv/
+    ;;
+  inventory)
+    echo "== inventory: full collection (steady state and a fresh agent's first), sealing a report"
+    go test -run '^$' -bench 'CollectFull' -benchtime 20x -count 3 ./agent/inventory/
+    go test -run '^$' -bench 'CollectCold' -benchtime 3x ./agent/inventory/
+    go test -run '^$' -bench 'Seal' ./proto/inventory/
+    go test -run 'TestUnchangedDeltaIsSmall' -v ./proto/inventory/ | grep -E 'bytes|PASS|FAIL' || true
     ;;
   *) echo "bench: unknown group $g" >&2; exit 2 ;;
   esac
