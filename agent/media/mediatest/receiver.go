@@ -9,7 +9,6 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 )
 
 // Receiver decodes a remote video track. Its methods are safe for concurrent use.
@@ -43,13 +42,18 @@ func (r *Receiver) run(track *webrtc.TrackRemote, extID uint8) {
 	if vp9 {
 		dep = &codecs.VP9Packet{}
 	}
-	sb := samplebuilder.New(128, dep, 90000)
 	dec, err := NewDecoder(vp9)
 	if err != nil {
 		r.fail(err)
 		return
 	}
 	defer dec.Close()
+	var (
+		frame  []byte
+		ts     uint32
+		seq    uint16
+		broken bool
+	)
 	for {
 		pkt, _, err := track.ReadRTP()
 		if err != nil {
@@ -60,12 +64,31 @@ func (r *Receiver) run(track *webrtc.TrackRemote, extID uint8) {
 			r.playout = true
 			r.mu.Unlock()
 		}
-		sb.Push(pkt)
-		for s := sb.Pop(); s != nil; s = sb.Pop() {
-			img, err := dec.Decode(s.Data)
+		// A frame is complete at the packet with the marker bit; a
+		// static screen sends no next frame that would flush it
+		// from pion's samplebuilder.
+		if pkt.Timestamp != ts || pkt.SequenceNumber != seq+1 && len(frame) > 0 {
+			frame, broken = frame[:0], pkt.Timestamp == ts
+		}
+		ts, seq = pkt.Timestamp, pkt.SequenceNumber
+		part, err := dep.Unmarshal(pkt.Payload)
+		if err != nil {
+			broken = true
+		}
+		frame = append(frame, part...)
+		if !pkt.Marker {
+			continue
+		}
+		if broken {
+			frame, broken = frame[:0], false
+			continue
+		}
+		{
+			img, err := dec.Decode(frame)
 			r.mu.Lock()
 			r.frames++
-			r.bytes += len(s.Data)
+			r.bytes += len(frame)
+			frame = frame[:0]
 			if err == nil {
 				r.last, r.lastAt = img, time.Now()
 			} else if r.err == nil {
