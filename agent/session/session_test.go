@@ -9,6 +9,8 @@ import (
 	"image/color"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/pion/interceptor"
 	"github.com/pion/webrtc/v4"
@@ -565,5 +568,145 @@ func waitFrames(t *testing.T, r *mediatest.Receiver, n int) {
 			t.Fatalf("%d frames, want %d", got, n)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestDenyAndTimeoutSendNoVideo(t *testing.T) {
+	e := newEnv(t, consent.PolicyDeny, 2*time.Second)
+	tc := newTech(t, e, e.url)
+
+	s := tc.invite()
+	e.decision <- proto.DecisionDeny
+	if d := next[*proto.ConsentDecision](t, tc); d.Decision != proto.DecisionDeny || d.Reason != "user" {
+		t.Fatalf("decision %+v", d)
+	}
+	<-s.Done()
+
+	// No answer: the agent denies on its own timeout.
+	s = tc.invite()
+	if d := next[*proto.ConsentDecision](t, tc); d.Decision != proto.DecisionDeny || d.Reason != "timeout" {
+		t.Fatalf("decision %+v", d)
+	}
+	<-s.Done()
+	// Neither session started: no session.start, no offer was possible.
+	drain := time.After(500 * time.Millisecond)
+	for {
+		select {
+		case m := <-tc.inbox:
+			if _, ok := m.Body.(*proto.SessionStart); ok {
+				t.Fatal("session.start after a deny")
+			}
+		case <-drain:
+			return
+		}
+	}
+}
+
+func TestViewOnlyDropsInput(t *testing.T) {
+	e := newEnv(t, consent.PolicyDeny, 0)
+	tc := newTech(t, e, e.url)
+	s := tc.invite()
+	e.decision <- proto.DecisionView
+	start := next[*proto.SessionStart](t, tc)
+	if proto.HasPermission(start.Permissions, proto.PermControl) {
+		t.Fatalf("view grant carries control: %v", start.Permissions)
+	}
+	tc.connect(start, "VP9") // the viewer prefers VP9
+	video := tc.waitVideo()
+	rest := make(chan *proto.Message, 16)
+	tc.pumpSignaling(rest)
+	if video.Codec != "VP9" {
+		t.Errorf("codec %s, want the viewer's VP9", video.Codec)
+	}
+	if _, ok := video.WaitFor(10*time.Second, func(*image.YCbCr) bool { return true }); !ok {
+		t.Fatal("no frame")
+	}
+	before := pointer(t, e.x)
+	tc.sendDC(proto.ChannelInput, proto.Pointer{X: 0.7, Y: 0.7})
+	tc.sendDC(proto.ChannelInput, proto.Button{Button: "left", Down: true, X: 0.7, Y: 0.7})
+	tc.sendDC(proto.ChannelClipboard, proto.Clipboard{Text: "not allowed"})
+	deadline := time.Now().Add(5 * time.Second)
+	for s.DroppedInput() < 3 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := pointer(t, e.x); got != before || s.DroppedInput() != 3 {
+		t.Fatalf("view only: pointer %s (was %s), %d dropped", got, before, s.DroppedInput())
+	}
+}
+
+// tamperingProxy sits between the technician and the relay and swaps the
+// DTLS fingerprint in offers, as a malicious relay could.
+func tamperingProxy(t *testing.T, relayURL string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		in, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{proto.Subprotocol}})
+		if err != nil {
+			return
+		}
+		defer in.CloseNow()
+		ctx, cancel := context.WithCancel(r.Context())
+		defer cancel()
+		out, _, err := websocket.Dial(ctx, relayURL+r.URL.Path, &websocket.DialOptions{Subprotocols: []string{proto.Subprotocol}})
+		if err != nil {
+			return
+		}
+		defer out.CloseNow()
+		out.SetReadLimit(proto.MaxMessageSize)
+		in.SetReadLimit(proto.MaxMessageSize)
+		go func() {
+			defer cancel()
+			for {
+				typ, data, err := out.Read(ctx)
+				if err != nil || in.Write(ctx, typ, data) != nil {
+					return
+				}
+			}
+		}()
+		for {
+			typ, data, err := in.Read(ctx)
+			if err != nil {
+				return
+			}
+			if m, err := proto.Decode(data); err == nil {
+				if o, ok := m.Body.(*proto.Offer); ok {
+					fp, _ := proto.Fingerprint(o.SDP.SDP)
+					hash, hex, _ := strings.Cut(fp, " ")
+					forged := "AA" + hex[2:]
+					if strings.HasPrefix(hex, "AA") {
+						forged = "BB" + hex[2:]
+					}
+					o.SDP.SDP = strings.Replace(o.SDP.SDP, "a=fingerprint:"+hash+" "+hex, "a=fingerprint:"+hash+" "+forged, 1)
+					data, _ = proto.Encode(m.ID, m.SID, o)
+				}
+			}
+			if out.Write(ctx, typ, data) != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return "ws" + strings.TrimPrefix(srv.URL, "http")
+}
+
+func TestForgedFingerprintRefused(t *testing.T) {
+	e := newEnv(t, consent.PolicyDeny, 0)
+	tc := newTech(t, e, tamperingProxy(t, e.url))
+	s := tc.invite()
+	e.decision <- proto.DecisionControl
+	start := next[*proto.SessionStart](t, tc)
+	tc.connect(start)
+	end := next[*proto.SessionEnd](t, tc)
+	if !strings.Contains(end.Reason, "may be intercepted") {
+		t.Fatalf("technician got session.end %q", end.Reason)
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("agent session still running")
+	}
+	if err := s.Err(); proto.CodeOf(err) != proto.CodeForbidden || !strings.Contains(err.Error(), "DTLS fingerprint") {
+		t.Fatalf("agent session error %v", err)
+	}
+	if tc.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+		t.Fatal("the technician connected despite the forged fingerprint")
 	}
 }
