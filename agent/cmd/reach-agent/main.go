@@ -44,6 +44,8 @@ func commands() []command {
 	return []command{
 		{"inventory", "print this device's inventory (no enrollment needed)", runInventory},
 		{"diagnose", "run the diagnostics and print the results", runDiagnose},
+		{"join", "join a technician's session with the code they gave you", runJoin},
+		{"serve", "stay connected for unattended sessions", runServe},
 	}
 }
 

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/reachdesk/reach/agent/consent"
+	"github.com/reachdesk/reach/agent/session"
+	"github.com/reachdesk/reach/internal/envflag"
+	"github.com/reachdesk/reach/proto"
+)
+
+// stdin is where the terminal consent prompt reads answers.
+var stdin io.Reader = os.Stdin
+
+// Files of the device identity in the state directory, until enrollment
+// writes them.
+const (
+	deviceKeyFile   = "device.key"   // Ed25519 private key, PKCS #8 PEM
+	deviceTokenFile = "device.token" // the device's relay token
+	consolePubFile  = "console.pub"  // the console's public key(s), PEM
+)
+
+// sessionFlags are the flags join and serve share.
+type sessionFlags struct {
+	state, relay, display string
+	fps                   int
+}
+
+func (f *sessionFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.state, "state", "/var/lib/reach-agent", "state directory holding "+deviceKeyFile+", "+deviceTokenFile+" and "+consolePubFile)
+	fs.StringVar(&f.relay, "relay", "", "relay URL, e.g. wss://relay.example.com (the agent endpoint /v1/agent is added)")
+	fs.StringVar(&f.display, "display", "", "X display to share (default $DISPLAY)")
+	fs.IntVar(&f.fps, "fps", 30, "highest video frame rate")
+}
+
+// config loads the device identity from the state directory. The token is
+// read again at every connection, so a renewed token is picked up.
+func (f *sessionFlags) config() (session.Config, error) {
+	if f.relay == "" {
+		return session.Config{}, errors.New("-relay is required")
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(f.state, deviceKeyFile))
+	if err != nil {
+		return session.Config{}, fmt.Errorf("read device key: %w", err)
+	}
+	key, err := proto.ParsePrivateKey(keyPEM)
+	if err != nil {
+		return session.Config{}, fmt.Errorf("%s: %w", deviceKeyFile, err)
+	}
+	pubPEM, err := os.ReadFile(filepath.Join(f.state, consolePubFile))
+	if err != nil {
+		return session.Config{}, fmt.Errorf("read console key: %w", err)
+	}
+	pubs, err := proto.ParsePublicKeys(pubPEM)
+	if err != nil || len(pubs) == 0 {
+		return session.Config{}, fmt.Errorf("%s: no Ed25519 public key (%v)", consolePubFile, err)
+	}
+	tokenPath := filepath.Join(f.state, deviceTokenFile)
+	if _, err := os.Stat(tokenPath); err != nil {
+		return session.Config{}, fmt.Errorf("device token: %w", err)
+	}
+	url := strings.TrimSuffix(f.relay, "/")
+	if !strings.HasSuffix(url, "/v1/agent") {
+		url += "/v1/agent"
+	}
+	return session.Config{
+		RelayURL: url,
+		Token: func(context.Context) (string, error) {
+			b, err := os.ReadFile(tokenPath)
+			if err != nil {
+				return "", fmt.Errorf("read device token: %w", err)
+			}
+			return strings.TrimSpace(string(b)), nil
+		},
+		DeviceKey:   key,
+		ConsoleKeys: pubs,
+	}, nil
+}
+
+// runJoin redeems a session code for attended support, asking the end user
+// on this terminal.
+func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("join", "[flags] CODE", stderr)
+	var f sessionFlags
+	f.register(fs)
+	if err := envflag.Parse(fs, "REACH_AGENT", args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() != 1 {
+		fmt.Fprintln(stderr, "join needs the session code the technician gave you")
+		fs.Usage()
+		return errUsage
+	}
+	code := strings.ReplaceAll(strings.ReplaceAll(fs.Arg(0), " ", ""), "-", "")
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	cfg.Policy = consent.PolicyDeny
+	cfg.Prompter = consent.NewTerminal(stdin, stdout)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: printStatus(stdout)})
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	s, err := a.Join(ctx, code)
+	if err != nil {
+		cancel()
+		<-done
+		return fmt.Errorf("join: %w", err)
+	}
+	select {
+	case <-s.Done():
+	case <-ctx.Done():
+		s.Stop()
+		<-s.Done()
+	}
+	cancel()
+	<-done
+	return s.Err()
+}
+
+// runServe stays connected for unattended connects, answered by -policy.
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve", "[flags]", stderr)
+	var f sessionFlags
+	f.register(fs)
+	policy := fs.String("policy", "ask", "unattended connects: deny, ask (the logged-in user, on this terminal), view or control")
+	if err := envflag.Parse(fs, "REACH_AGENT", args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return errUsage
+	}
+	p, err := consent.ParsePolicy(*policy)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	cfg, err := f.config()
+	if err != nil {
+		return err
+	}
+	cfg.Policy = p
+	cfg.Prompter = consent.NewTerminal(stdin, stdout)
+	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: printStatus(stdout)})
+	if err != nil {
+		return err
+	}
+	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// printStatus shows session changes to the end user.
+func printStatus(w io.Writer) func(session.Status) {
+	return func(s session.Status) {
+		switch s.State {
+		case session.StateActive:
+			fmt.Fprintf(w, "Session active: %s can %s. Press Ctrl+C to stop.\n", s.Technician.Name, describe(s.Permissions))
+		case session.StateEnded:
+			msg := "Session ended"
+			if s.Reason != "" {
+				msg += ": " + s.Reason
+			}
+			fmt.Fprintln(w, msg)
+		}
+	}
+}
+
+func describe(ps []proto.Permission) string {
+	if proto.HasPermission(ps, proto.PermControl) {
+		return "see and control your screen"
+	}
+	return "see your screen"
+}
