@@ -8,6 +8,8 @@
 //
 //	inventory   print this device's inventory (no enrollment needed)
 //	diagnose    run the diagnostics and print the results
+//	join CODE   join an attended session with the code the technician reads out
+//	serve       stay connected to the relay for unattended sessions
 //
 // Run "reach-agent <command> -h" for a command's flags. main only parses
 // flags and calls into the agent's packages.
@@ -32,7 +34,7 @@ func main() {
 	os.Exit(code)
 }
 
-// command is one subcommand; new ones (enroll, run, join, install) are an
+// command is one subcommand; new ones (enroll, install) are an
 // entry in commands and a function in their own file.
 type command struct {
 	name    string
