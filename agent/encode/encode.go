@@ -74,8 +74,11 @@ type Config struct {
 	Bitrate int
 	// FrameRate is the expected frames per second; zero means 30.
 	FrameRate int
-	// Threads is the number of encoder threads; zero means the number of
-	// CPUs, at most 4.
+	// Threads is the number of encoder threads; zero means half the CPUs
+	// (at least 1, at most 4). On 2 cores, where capture, conversion and
+	// the X server need the other core, a second VP8 thread made 1080p
+	// encoding slower, and under contention libvpx's VP8 threads spin and
+	// burn several times the CPU.
 	Threads int
 	// Speed trades quality for CPU: libvpx's cpu_used. Zero means 12 for
 	// VP8 (positive values let VP8 adapt its speed to the frame budget)
@@ -97,7 +100,7 @@ func (c Config) withDefaults() Config {
 		c.FrameRate = defaultFrameRate
 	}
 	if c.Threads == 0 {
-		c.Threads = min(runtime.NumCPU(), maxThreads)
+		c.Threads = max(1, min(runtime.NumCPU()/2, maxThreads))
 	}
 	return c
 }
