@@ -10,7 +10,7 @@ apt_packages=(
   # build: robotgo links X11/XTest, the agent's encoders link libvpx.
   gcc libc6-dev pkg-config libx11-dev libxtst-dev libxext-dev libvpx-dev
   # headless display and tools the tests drive.
-  xvfb xdotool x11-apps xterm xfonts-base fonts-dejavu-core x11-xserver-utils
+  xvfb xdotool x11-apps x11-utils xterm xfonts-base fonts-dejavu-core x11-xserver-utils
   # browser tests: Debian's Chromium, driven by playwright-core from npm.
   chromium
   # the console's PostgreSQL store is tested against a real server.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/reachdesk/reach/agent/colorconv"
 	"github.com/reachdesk/reach/agent/encode"
-	"github.com/reachdesk/reach/agent/encode/internal/vpxdec"
+	"github.com/reachdesk/reach/agent/internal/vpxdec"
 )
 
 // screen returns an I420 picture that looks like a desktop: a light

@@ -69,20 +69,20 @@ type Session struct {
 
 	dropped atomic.Int64 // input events dropped for lack of permission
 
-	mu        sync.Mutex // guards the fields below
-	state     State
-	granted   []proto.Permission
-	revoked   bool // the end user took control (and clipboard) back
-	viewOnly  bool // the technician switched their own input off
-	streamer  *media.Streamer
-	inj       *input.Injector
-	clip      *input.Clipboard
-	control   *webrtc.DataChannel
-	clipDC    *webrtc.DataChannel
-	chatDC    *webrtc.DataChannel
-	shownIdx  int
-	reason    string
-	err       error
+	mu       sync.Mutex // guards the fields below
+	state    State
+	granted  []proto.Permission
+	revoked  bool // the end user took control (and clipboard) back
+	viewOnly bool // the technician switched their own input off
+	streamer *media.Streamer
+	inj      *input.Injector
+	clip     *input.Clipboard
+	control  *webrtc.DataChannel
+	clipDC   *webrtc.DataChannel
+	chatDC   *webrtc.DataChannel
+	shownIdx int
+	reason   string
+	err      error
 }
 
 func newSession(a *Agent, sid string, req *proto.ConsentRequest) *Session {
@@ -703,4 +703,3 @@ func orDefault(s, def string) string {
 	}
 	return s
 }
-

@@ -9,6 +9,8 @@ import (
 	"github.com/pion/rtp"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
+
+	"github.com/reachdesk/reach/agent/internal/vpxdec"
 )
 
 // Receiver decodes a remote video track. Its methods are safe for concurrent use.
@@ -42,7 +44,7 @@ func (r *Receiver) run(track *webrtc.TrackRemote, extID uint8) {
 	if vp9 {
 		dep = &codecs.VP9Packet{}
 	}
-	dec, err := NewDecoder(vp9)
+	dec, err := vpxdec.New(vp9)
 	if err != nil {
 		r.fail(err)
 		return

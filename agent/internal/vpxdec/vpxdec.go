@@ -1,4 +1,4 @@
-// Package vpxdec decodes VP8 and VP9 with libvpx, so that tests can check
+// Package vpxdec decodes VP8 and VP9 with libvpx, so that the agent's tests can check
 // what the encoders produce.
 package vpxdec
 
