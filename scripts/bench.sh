@@ -4,11 +4,12 @@
 #   relay   10,000 idle agents (memory/connection, CPU) and brokering throughput, from a separate process
 #   turn    relayed throughput through the embedded TURN server
 #   inventory  full inventory collection, sealing a report
+#   media   per-stage capture, conversion and encode cost on a 1080p Xvfb (idle, scrolling, motion)
 # Every run is bounded in count and time and targets loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 groups=("$@")
-((${#groups[@]})) || groups=(relay turn inventory)
+((${#groups[@]})) || groups=(relay turn inventory media)
 bin=$PWD/bin
 tmp=$(mktemp -d)
 pids=()
@@ -59,6 +60,12 @@ for g in "${groups[@]}"; do
     go test -run '^$' -bench 'CollectCold' -benchtime 3x ./agent/inventory/
     go test -run '^$' -bench 'Seal' ./proto/inventory/
     go test -run 'TestUnchangedDeltaIsSmall' -v ./proto/inventory/ | grep -E 'bytes|PASS|FAIL' || true
+    ;;
+  media)
+    echo "== media: capture → BGRX→I420 → VP8/VP9 per frame on 1920x1080 Xvfb"
+    go test -run '^$' -bench Pipeline -benchtime 90x -count 3 ./agent/encode/
+    go test -run '^$' -bench . -benchtime 90x -count 3 ./agent/capture/
+    go test -run '^$' -bench . -count 3 ./agent/colorconv/
     ;;
   *) echo "bench: unknown group $g" >&2; exit 2 ;;
   esac
