@@ -173,6 +173,28 @@ func compareSoftware(a, b Software) int {
 	return strings.Compare(a.Version, b.Version)
 }
 
+// SoftwareDelta returns the entries of prev missing from next and the
+// entries of next missing from prev, in their slices' order.
+func SoftwareDelta(prev, next []Software) (removed, added []Software) {
+	inPrev := make(map[Software]bool, len(prev))
+	for _, s := range prev {
+		inPrev[s] = true
+	}
+	inNext := make(map[Software]bool, len(next))
+	for _, s := range next {
+		inNext[s] = true
+		if !inPrev[s] {
+			added = append(added, s)
+		}
+	}
+	for _, s := range prev {
+		if !inNext[s] {
+			removed = append(removed, s)
+		}
+	}
+	return removed, added
+}
+
 // SectionHash returns the hex SHA-256 of a section's bytes.
 func SectionHash(b []byte) string {
 	h := sha256.Sum256(b)

@@ -80,7 +80,7 @@ const (
 // separates. A digit run compares as a number, a letter run case-insensitively
 // and after any number in the same position, a missing run before any run,
 // and trailing zero runs are dropped: 1.2 < 1.2.1 < 1.2a < 1.10, and
-// 120 = 120.0.0. Pre-release tags therefore sort after their release
+// 120 = 120.0.0 = v120. Pre-release tags therefore sort after their release
 // (1.0-beta > 1.0), the usual price of one ordering for every vendor.
 // The key is empty only for a version without digits or letters.
 //
@@ -88,6 +88,9 @@ const (
 // followed by its digits without leading zeros; a letter run is '~' and the
 // letters; runs are joined by '.', which sorts below every other character.
 func VersionKey(v string) string {
+	if len(v) > 1 && lower(v[0]) == 'v' && isDigit(v[1]) {
+		v = v[1:] // "v1.2" is "1.2"
+	}
 	var tokens []string
 	for i := 0; i < len(v) && len(tokens) < maxVersionTokens; {
 		c := lower(v[i])

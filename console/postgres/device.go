@@ -258,14 +258,14 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 			changes = append(changes, c)
 		}
 		if swHash != oldSWHash {
+			var old []console.Software
 			if !res.First {
-				old, err := findSoftware(ctx, tx, r.DeviceID)
-				if err != nil {
+				if old, err = findSoftware(ctx, tx, r.DeviceID); err != nil {
 					return err
 				}
 				changes = append(changes, console.DiffSoftware(r.DeviceID, received, old, sw)...)
 			}
-			if err := db.replaceSoftware(ctx, tx, r.DeviceID, sw, newIDs); err != nil {
+			if err := db.syncSoftware(ctx, tx, r.DeviceID, old, sw, newIDs); err != nil {
 				return err
 			}
 		}
@@ -307,11 +307,21 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 	return res, nil
 }
 
-// replaceSoftware rewrites the device's rows of the software index,
-// recording catalog IDs created by tx in newIDs.
-func (db *DB) replaceSoftware(ctx context.Context, tx pgx.Tx, deviceID int64, sw []console.Software, newIDs map[string]int64) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM device_software WHERE device_id = $1`, deviceID); err != nil {
-		return err
+// syncSoftware turns the device's rows of the software index from old into
+// next, touching only the rows that differ, and records catalog IDs
+// created by tx in newIDs.
+func (db *DB) syncSoftware(ctx context.Context, tx pgx.Tx, deviceID int64, old, next []console.Software, newIDs map[string]int64) error {
+	removed, sw := console.SoftwareDelta(old, next)
+	if len(removed) > 0 {
+		names, versions := make([]string, len(removed)), make([]string, len(removed))
+		for i, s := range removed {
+			names[i], versions[i] = s.Name, s.Version
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM device_software ds USING software s
+			WHERE ds.software_id = s.id AND ds.device_id = $1
+			AND (s.name, ds.version) IN (SELECT * FROM unnest($2::text[], $3::text[]))`, deviceID, names, versions); err != nil {
+			return err
+		}
 	}
 	if len(sw) == 0 {
 		return nil

@@ -77,10 +77,12 @@ func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return schemaVersion(ctx, db.pool)
 }
 
-// Analyze refreshes the query planner's statistics; bulk loads call it.
+// Analyze refreshes the query planner's statistics and the visibility map
+// (VACUUM ANALYZE), so that index-only scans work right after a bulk load
+// instead of waiting for autovacuum.
 func (db *DB) Analyze(ctx context.Context) error {
-	if _, err := db.pool.Exec(ctx, "ANALYZE"); err != nil {
-		return fmt.Errorf("postgres: analyze: %w", err)
+	if _, err := db.pool.Exec(ctx, "VACUUM (ANALYZE)"); err != nil {
+		return fmt.Errorf("postgres: vacuum analyze: %w", err)
 	}
 	return nil
 }

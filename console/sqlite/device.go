@@ -295,7 +295,7 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 				}
 				changes = append(changes, console.DiffSoftware(r.DeviceID, received, old, sw)...)
 			}
-			if err := db.replaceSoftware(ctx, tx, r.DeviceID, sw, newIDs); err != nil {
+			if err := db.syncSoftware(ctx, tx, r.DeviceID, old, sw, newIDs); err != nil {
 				return err
 			}
 		}
@@ -344,13 +344,18 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 	return res, nil
 }
 
-// replaceSoftware rewrites the device's rows of the software index,
-// recording catalog IDs created by tx in newIDs.
-func (db *DB) replaceSoftware(ctx context.Context, tx *sql.Tx, deviceID int64, sw []console.Software, newIDs map[string]int64) error {
-	if _, err := tx.ExecContext(ctx, `DELETE FROM device_software WHERE device_id = ?`, deviceID); err != nil {
-		return err
+// syncSoftware turns the device's rows of the software index from old into
+// next, touching only the rows that differ, and records catalog IDs
+// created by tx in newIDs.
+func (db *DB) syncSoftware(ctx context.Context, tx *sql.Tx, deviceID int64, old, next []console.Software, newIDs map[string]int64) error {
+	removed, added := console.SoftwareDelta(old, next)
+	for _, s := range removed {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM device_software WHERE device_id = ? AND version = ?
+			AND software_id = (SELECT id FROM software WHERE name = ?)`, deviceID, s.Version, s.Name); err != nil {
+			return err
+		}
 	}
-	if len(sw) == 0 {
+	if len(added) == 0 {
 		return nil
 	}
 	ins, err := tx.PrepareContext(ctx, `INSERT INTO device_software (software_id, version_key, device_id, version, publisher)
@@ -359,7 +364,7 @@ func (db *DB) replaceSoftware(ctx context.Context, tx *sql.Tx, deviceID int64, s
 		return err
 	}
 	defer ins.Close()
-	for _, s := range sw {
+	for _, s := range added {
 		id, err := db.softwareID(ctx, tx, s.Name, newIDs)
 		if err != nil {
 			return err

@@ -170,11 +170,23 @@ func findTicket(ctx context.Context, tx *sql.Tx, id int64) (*console.Ticket, err
 }
 
 // ticketWhere builds the WHERE clause of a ticket queue.
-func ticketWhere(f *console.TicketFilter, now time.Time) (string, []any) {
+//
+// For a paged, ordered query (ordered) on several statuses, it keeps
+// SQLite's planner off the status indexes with a unary +: they would yield
+// each status in order but not their union, so the planner would sort every
+// matching ticket, while walking the ORDER BY index stops when the page is
+// full. One status walks its (status, order) index. A text search matching
+// many tickets (broadText) walks the ORDER BY index too; one matching few
+// looks its tickets up by ID.
+func ticketWhere(f *console.TicketFilter, now time.Time, ordered, broadText bool) (string, []any) {
 	conds := []string{"1 = 1"}
 	var args []any
 	if len(f.Statuses) > 0 {
-		conds = append(conds, "t.status IN ("+placeholders(len(f.Statuses))+")")
+		col := "t.status"
+		if ordered && len(f.Statuses) > 1 {
+			col = "+t.status"
+		}
+		conds = append(conds, col+" IN ("+placeholders(len(f.Statuses))+")")
 		for _, s := range f.Statuses {
 			args = append(args, s)
 		}
@@ -211,12 +223,13 @@ func ticketWhere(f *console.TicketFilter, now time.Time) (string, []any) {
 	if n, ok := console.TicketNumber(strings.TrimSpace(f.Text)); ok {
 		conds = append(conds, "t.id = ?")
 		args = append(args, n)
-	} else if words := console.SearchWords(f.Text); len(words) > 0 {
-		for i, w := range words {
-			words[i] = `"` + w + `"*`
+	} else if match := ftsQuery(f.Text); match != "" {
+		col := "t.id"
+		if ordered && broadText {
+			col = "+t.id"
 		}
-		conds = append(conds, "t.id IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)")
-		args = append(args, strings.Join(words, " "))
+		conds = append(conds, col+" IN (SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ?)")
+		args = append(args, match)
 	}
 	if f.SLA != "" {
 		warn := f.WarnWithin
@@ -245,6 +258,24 @@ func ticketWhere(f *console.TicketFilter, now time.Time) (string, []any) {
 	return strings.Join(conds, " AND "), args
 }
 
+// ftsQuery returns the FTS5 query for search text: every word as a
+// prefix, all required; "" if the text has no words or is a ticket number.
+// Words hold only letters and digits, so quoting them escapes them.
+func ftsQuery(text string) string {
+	if _, ok := console.TicketNumber(strings.TrimSpace(text)); ok {
+		return ""
+	}
+	words := console.SearchWords(text)
+	for i, w := range words {
+		words[i] = `"` + w + `"*`
+	}
+	return strings.Join(words, " ")
+}
+
+// broadSearch is the number of text matches from which walking the ORDER
+// BY index is cheaper than looking every match up.
+const broadSearch = 1000
+
 // ticketOrder returns the sort column, its direction and the ORDER BY clause.
 func ticketOrder(s console.TicketSort) (col string, desc bool, order string) {
 	switch s {
@@ -254,6 +285,14 @@ func ticketOrder(s console.TicketSort) (col string, desc bool, order string) {
 		return "t.sla_next_due", false, "t.sla_next_due, t.id"
 	}
 	return "t.created_at", true, "t.created_at DESC, t.id DESC"
+}
+
+// cursorOp is the keyset comparison that continues an order.
+func cursorOp(desc bool) string {
+	if desc {
+		return "<"
+	}
+	return ">"
 }
 
 // FindTickets implements console.TicketService.
@@ -272,24 +311,31 @@ func (db *DB) FindTickets(ctx context.Context, f console.TicketFilter) (*console
 	if now.IsZero() {
 		now = db.nowUTC()
 	}
-	where, args := ticketWhere(&f, now)
 	col, desc, order := ticketOrder(f.Sort)
+	var cursorKey int64
 	if cur != nil {
-		key, err := strconv.ParseInt(cur.Key, 10, 64)
-		if err != nil {
+		if cursorKey, err = strconv.ParseInt(cur.Key, 10, 64); err != nil {
 			return nil, console.Errorf(console.CodeInvalid, "invalid cursor")
 		}
-		op := ">"
-		if desc {
-			op = "<"
-		}
-		where += fmt.Sprintf(" AND (%s, t.id) %s (?, ?)", col, op)
-		args = append(args, key, cur.ID)
 	}
 	limit := console.PageLimit(f.Limit)
-	args = append(args, limit+1)
 	page := &console.TicketPage{}
 	err = db.read(ctx, func(tx *sql.Tx) error {
+		broad := false
+		if match := ftsQuery(f.Text); match != "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM tickets_fts WHERE tickets_fts MATCH ? LIMIT ?)`,
+				match, broadSearch).Scan(&n); err != nil {
+				return err
+			}
+			broad = n >= broadSearch
+		}
+		where, args := ticketWhere(&f, now, true, broad)
+		if cur != nil {
+			where += fmt.Sprintf(" AND (%s, t.id) %s (?, ?)", col, cursorOp(desc))
+			args = append(args, cursorKey, cur.ID)
+		}
+		args = append(args, limit+1)
 		rows, err := tx.QueryContext(ctx, `SELECT `+ticketCols+`, `+col+` FROM tickets t WHERE `+where+
 			` ORDER BY `+order+` LIMIT ?`, args...)
 		if err != nil {
@@ -356,7 +402,7 @@ func (db *DB) CountTickets(ctx context.Context, f console.TicketFilter) (int, er
 	if now.IsZero() {
 		now = db.nowUTC()
 	}
-	where, args := ticketWhere(&f, now)
+	where, args := ticketWhere(&f, now, false, false)
 	var n int
 	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM tickets t WHERE `+where, args...).Scan(&n)
 	return n, wrap("count tickets", err)

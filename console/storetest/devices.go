@@ -3,6 +3,7 @@ package storetest
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -281,6 +282,18 @@ func testInventory(t *testing.T, h Harness) {
 	got, err = s.FindDeviceByID(ctx, d.ID)
 	e.must(err)
 	equal(t, "disk usage updated", got.DiskUsedPercent, 95.0)
+	installed, err = s.FindDeviceSoftware(ctx, d.ID)
+	e.must(err)
+	equal(t, "software after the update", installed, sw3)
+
+	// A publisher change alone rewrites the entry.
+	sw4 := slices.Clone(sw3)
+	sw4[1].Publisher = "The Document Foundation"
+	_, err = s.IngestInventory(ctx, report(d.ID, ubuntu24, sw4, 95, "i5"))
+	e.must(err)
+	installed, err = s.FindDeviceSoftware(ctx, d.ID)
+	e.must(err)
+	equal(t, "software after a publisher change", installed, sw4)
 
 	_, err = s.IngestInventory(ctx, report(9999, ubuntu22, sw1, 1, "x"))
 	wantCode(t, "ingest for unknown device", err, console.CodeNotFound)

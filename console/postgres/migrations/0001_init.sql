@@ -199,6 +199,8 @@ CREATE INDEX tickets_created ON tickets (created_at, id);
 CREATE INDEX tickets_updated ON tickets (updated_at, id);
 CREATE INDEX tickets_due ON tickets (sla_next_due, id);
 CREATE INDEX tickets_status ON tickets (status, created_at, id);
+CREATE INDEX tickets_status_updated ON tickets (status, updated_at, id);
+CREATE INDEX tickets_status_due ON tickets (status, sla_next_due, id);
 CREATE INDEX tickets_assignee ON tickets (assignee_id, status, created_at);
 CREATE INDEX tickets_team ON tickets (team_id, status, created_at);
 CREATE INDEX tickets_resolved ON tickets (resolved_at) WHERE resolved_at IS NOT NULL;
