@@ -127,8 +127,3 @@ func (p Period) Validate() error {
 	}
 	return nil
 }
-
-// Contains reports whether t lies in p.
-func (p Period) Contains(t time.Time) bool {
-	return (p.From.IsZero() || !t.Before(p.From)) && (p.To.IsZero() || t.Before(p.To))
-}

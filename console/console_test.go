@@ -243,6 +243,26 @@ func TestTicketApply(t *testing.T) {
 	}
 }
 
+func TestEnrollmentTokenUsable(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ok := EnrollmentToken{ExpiresAt: now.Add(time.Minute), MaxUses: 2, Uses: 1}
+	for name, tc := range map[string]struct {
+		mod  func(*EnrollmentToken)
+		want bool
+	}{
+		"fresh":    {func(*EnrollmentToken) {}, true},
+		"used up":  {func(t *EnrollmentToken) { t.Uses = 2 }, false},
+		"revoked":  {func(t *EnrollmentToken) { t.Revoked = true }, false},
+		"expiring": {func(t *EnrollmentToken) { t.ExpiresAt = now }, false},
+	} {
+		tok := ok
+		tc.mod(&tok)
+		if got := tok.Usable(now); got != tc.want {
+			t.Errorf("%s: Usable = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
 func TestSLAState(t *testing.T) {
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	h := time.Hour
