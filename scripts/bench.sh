@@ -4,12 +4,13 @@
 #   relay   10,000 idle agents (memory/connection, CPU) and brokering throughput, from a separate process
 #   turn    relayed throughput through the embedded TURN server
 #   inventory  full inventory collection, sealing a report
+#   store   console store: inventory ingestion, ticket queue and fleet search with 100k tickets / 10k devices, SQLite and PostgreSQL
 #   media   per-stage capture, conversion and encode cost on a 1080p Xvfb (idle, scrolling, motion)
 # Every run is bounded in count and time and targets loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 groups=("$@")
-((${#groups[@]})) || groups=(relay turn inventory media)
+((${#groups[@]})) || groups=(relay turn inventory media store)
 bin=$PWD/bin
 tmp=$(mktemp -d)
 pids=()
@@ -66,6 +67,11 @@ for g in "${groups[@]}"; do
     go test -run '^$' -bench Pipeline -benchtime 90x -count 3 ./agent/encode/
     go test -run '^$' -bench . -benchtime 90x -count 3 ./agent/capture/
     go test -run '^$' -bench . -count 3 ./agent/colorconv/
+    ;;
+  store)
+    echo "== store: ingestion, then queue and fleet-search latency (seeding takes a few minutes)"
+    go test -run '^$' -bench 'Store/Ingest' -benchtime 3s ./console/sqlite ./console/postgres
+    go test -run '^$' -bench 'Store/(TicketQueue|FleetSearch)/' -benchtime 300x -timeout 30m ./console/sqlite ./console/postgres
     ;;
   *) echo "bench: unknown group $g" >&2; exit 2 ;;
   esac
