@@ -80,7 +80,7 @@ func session(t *testing.T, tamper bool) (*Page, *Peer, *xvfb.Server, map[image.P
 	relay := StartRelay(t, c)
 	addr := relay.Addr
 	if tamper {
-		addr = tamperingProxy(t, relay)
+		addr = tamperingProxy(t, relay, proto.TypeAnswer)
 	}
 	page := OpenPage(t, c, addr)
 	peer := NewPeer(t, c, relay, "dev-1", x.Display)
@@ -271,8 +271,9 @@ var fingerprintLine = regexp.MustCompile(`(a=fingerprint:sha-256 )([0-9A-Fa-f]{2
 
 // tamperingProxy is a hostile relay front: it forwards the technician
 // endpoint to r, but swaps the first byte of the DTLS fingerprint in every
-// SDP answer on its way to the browser. It returns its address.
-func tamperingProxy(t *testing.T, r *Relay) string {
+// message of type typ (sdp.offer on its way to the agent, sdp.answer on its
+// way to the browser). It returns its address.
+func tamperingProxy(t *testing.T, r *Relay, typ proto.Type) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		in, err := websocket.Accept(w, req, &websocket.AcceptOptions{Subprotocols: []string{proto.Subprotocol}, InsecureSkipVerify: true})
@@ -288,14 +289,15 @@ func tamperingProxy(t *testing.T, r *Relay) string {
 		defer out.CloseNow()
 		in.SetReadLimit(proto.MaxMessageSize)
 		out.SetReadLimit(proto.MaxMessageSize)
-		go pump(ctx, in, out, nil)
-		pump(ctx, out, in, swapFingerprint)
+		edit := func(data []byte) []byte { return swapFingerprint(typ, data) }
+		go pump(ctx, in, out, edit)
+		pump(ctx, out, in, edit)
 	}))
 	t.Cleanup(srv.Close)
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// pump copies messages from src to dst, passing each through edit if set.
+// pump copies messages from src to dst, passing each through edit.
 func pump(ctx context.Context, src, dst *websocket.Conn, edit func([]byte) []byte) {
 	for {
 		typ, data, err := src.Read(ctx)
@@ -303,19 +305,16 @@ func pump(ctx context.Context, src, dst *websocket.Conn, edit func([]byte) []byt
 			dst.Close(websocket.StatusNormalClosure, "")
 			return
 		}
-		if edit != nil {
-			data = edit(data)
-		}
-		if dst.Write(ctx, typ, data) != nil {
+		if dst.Write(ctx, typ, edit(data)) != nil {
 			return
 		}
 	}
 }
 
-// swapFingerprint changes the fingerprint in an sdp.answer envelope.
-func swapFingerprint(data []byte) []byte {
+// swapFingerprint changes the fingerprint in an envelope of type typ.
+func swapFingerprint(typ proto.Type, data []byte) []byte {
 	var env proto.Envelope
-	if json.Unmarshal(data, &env) != nil || env.Type != proto.TypeAnswer {
+	if json.Unmarshal(data, &env) != nil || env.Type != typ {
 		return data
 	}
 	var body proto.SDP

@@ -413,6 +413,12 @@ export class ReachSession {
       ch.onmessage = (ev) => this.receiveDC(ev.data);
       this.channels.set(label, ch);
     }
+    // The agent closing the control channel is its way of ending the
+    // session when signaling is gone (the end user stopped it offline).
+    const control = this.channels.get(CHANNEL_CONTROL);
+    if (control) {
+      control.onclose = () => this.finish("the device ended the session", false);
+    }
     pc.ontrack = (ev) => {
       this.lowLatency(ev.receiver);
       this.stream = ev.streams[0] ?? new MediaStream([ev.track]);

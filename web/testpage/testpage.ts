@@ -52,7 +52,8 @@ const EVENTS: Array<keyof ReachEvents> = [
 
 function record(name: keyof ReachEvents, detail: unknown): void {
   log.push({ name, detail, at: Date.now() });
-  if (name !== "stats") status.textContent = name;
+  if (name === "ended") status.textContent = "ended: " + (detail as { reason: string }).reason;
+  else if (name !== "stats") status.textContent = name;
   if (name === "error") errorBox.textContent = (detail as { message: string }).message;
   for (let i = waiters.length - 1; i >= 0; i--) {
     const w = waiters[i]!;
