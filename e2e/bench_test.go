@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
+
+	"github.com/reachdesk/reach/internal/xvfb"
+)
+
+// Benchmark phases, each this long.
+const benchPhase = 10 * time.Second
+
+// BenchmarkSession measures a real session end to end — Xvfb at 1920x1080,
+// reach-relay, reach-agent and headless Chromium sharing the machine — and
+// prints a table:
+//
+//   - glass-to-glass latency: an X client paints the time as a row of
+//     black and white blocks; the page decodes it from every frame in
+//     requestVideoFrameCallback (VideoFrame.copyTo) and compares it with
+//     its clock;
+//   - received bitrate on a static screen (after the first second);
+//   - received bitrate and decoded fps while someone types in an xterm;
+//   - decoded fps and bitrate while a full-screen terminal scrolls.
+//
+// Run it with: go test ./e2e -run '^$' -bench BenchmarkSession -benchtime 1x
+func BenchmarkSession(b *testing.B) {
+	for range b.N {
+		x := xvfb.Start(b, xvfb.Options{Width: 1920, Height: 1080})
+		c := NewConsole(b)
+		relay := StartRelay(b, c)
+		page := OpenPage(b, c, relay.Addr)
+		JoinAgent(b, c, relay, x, page.StartSession(b), "c")
+		page.WaitEvent(b, "started", 30*time.Second, nil)
+
+		lat := glassToGlass(b, page, x)
+		static := measure(b, page, func() {})
+		typing := measure(b, page, func() {
+			terminal(b, x)
+			x.Run(b, "xdotool", "mousemove", "100", "50")
+			time.Sleep(500 * time.Millisecond)
+			// An end user typing ten characters a second, for the whole phase.
+			x.Client(b, "xdotool", "type", "--delay", "100", longText(int(benchPhase/(100*time.Millisecond))+20))
+		})
+		scrolling := measure(b, page, func() { x.ScrollingTerminal(b, 60) })
+
+		b.ReportMetric(percentile(lat, 50), "g2g-p50-ms")
+		b.ReportMetric(percentile(lat, 95), "g2g-p95-ms")
+		b.ReportMetric(scrolling.fps, "scroll-fps")
+		b.ReportMetric(static.kbps, "static-kbps")
+		b.ReportMetric(typing.kbps, "typing-kbps")
+		b.ReportMetric(scrolling.kbps, "scroll-kbps")
+
+		w := os.Stdout
+		fmt.Fprintf(w, "\nReach session, 1920x1080, agent + relay + Chromium on one machine (%s each phase)\n", benchPhase)
+		fmt.Fprintf(w, "%-34s %10s %10s\n", "measure", "value", "target")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "glass-to-glass median, ms", percentile(lat, 50), "≤ 50")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "glass-to-glass p95, ms", percentile(lat, 95), "≤ 100")
+		fmt.Fprintf(w, "%-34s %10d %10s\n", "glass-to-glass samples", len(lat), "")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "static screen, kbit/s", static.kbps, "≤ 10")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, kbit/s", typing.kbps, "≤ 1000")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, fps decoded", typing.fps, "")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling terminal, fps decoded", scrolling.fps, "≥ 30")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling terminal, kbit/s", scrolling.kbps, "≤ 1000")
+		fmt.Fprintf(w, "%-34s %10s\n", "codec", scrolling.codec)
+	}
+}
+
+// rates are the browser's receive statistics over one phase.
+type rates struct {
+	fps, kbps float64
+	codec     string
+}
+
+// measure runs setup, lets the screen settle for a second and returns what
+// the browser received during benchPhase.
+func measure(tb testing.TB, page *Page, setup func()) rates {
+	tb.Helper()
+	setup()
+	time.Sleep(time.Second)
+	page.MustEval("window.reachTest.session.receiverStats()", nil)
+	time.Sleep(benchPhase)
+	var st struct {
+		Codec string
+		FPS   float64
+		Kbps  float64
+	}
+	page.MustEval("window.reachTest.session.receiverStats()", &st)
+	return rates{fps: st.FPS, kbps: st.Kbps, codec: st.Codec}
+}
+
+// Clock pattern: 32 blocks across the top of the screen, most significant
+// first: 24 bits of Unix time in ms, then their byte sum (testpage.ts).
+const clockBits = 32
+
+// glassToGlass paints the time for benchPhase and returns the latencies
+// the page measured, ms.
+func glassToGlass(tb testing.TB, page *Page, x *xvfb.Server) []float64 {
+	tb.Helper()
+	blockW := x.Options.Width / clockBits
+	p := newClockPainter(tb, x.Display, blockW)
+	page.MustEval(fmt.Sprintf("window.reachTest.startClock(%s)", jsArg(map[string]int{
+		"bits": clockBits, "blockW": blockW, "blockH": blockW,
+	})), nil)
+	tick := time.NewTicker(47 * time.Millisecond) // not a multiple of the capture interval
+	defer tick.Stop()
+	for end := time.Now().Add(benchPhase); time.Now().Before(end); <-tick.C {
+		if err := p.paint(time.Now()); err != nil {
+			tb.Fatalf("clock painter: %v", err)
+		}
+	}
+	var lat []float64
+	page.MustEval("window.reachTest.stopClock()", &lat)
+	return lat
+}
+
+// clockPainter draws the clock pattern with two X requests and one round
+// trip per paint, so painting adds little to what is measured.
+type clockPainter struct {
+	conn         *xgb.Conn
+	root         xproto.Drawable
+	white, black xproto.Gcontext
+	blockW       int
+}
+
+func newClockPainter(tb testing.TB, display string, blockW int) *clockPainter {
+	tb.Helper()
+	conn, err := xgb.NewConnDisplay(display)
+	if err != nil {
+		tb.Fatalf("clock painter: %v", err)
+	}
+	tb.Cleanup(conn.Close)
+	screen := xproto.Setup(conn).DefaultScreen(conn)
+	p := &clockPainter{conn: conn, root: xproto.Drawable(screen.Root), blockW: blockW}
+	for gc, colour := range map[*xproto.Gcontext]uint32{&p.white: 0xffffff, &p.black: 0} {
+		id, err := xproto.NewGcontextId(conn)
+		if err != nil {
+			tb.Fatalf("clock painter: %v", err)
+		}
+		if err := xproto.CreateGCChecked(conn, id, p.root, xproto.GcForeground|xproto.GcGraphicsExposures, []uint32{colour, 0}).Check(); err != nil {
+			tb.Fatalf("clock painter: %v", err)
+		}
+		*gc = id
+	}
+	return p
+}
+
+// paint draws t and waits until the server has drawn it.
+func (p *clockPainter) paint(t time.Time) error {
+	ms := uint32(t.UnixMilli()) & (1<<24 - 1)
+	v := ms<<8 | (ms>>16+ms>>8&255+ms&255)&255
+	var ones, zeros []xproto.Rectangle
+	for i := range clockBits {
+		r := xproto.Rectangle{X: int16(i * p.blockW), Y: 0, Width: uint16(p.blockW), Height: uint16(p.blockW)}
+		if v>>(clockBits-1-i)&1 == 1 {
+			ones = append(ones, r)
+		} else {
+			zeros = append(zeros, r)
+		}
+	}
+	xproto.PolyFillRectangle(p.conn, p.root, p.white, ones)
+	xproto.PolyFillRectangle(p.conn, p.root, p.black, zeros)
+	_, err := xproto.GetInputFocus(p.conn).Reply()
+	return err
+}
+
+// percentile returns the p-th percentile of xs (0 for none).
+func percentile(xs []float64, p float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p/100))]
+}
+
+// longText is n characters of ordinary typing.
+func longText(n int) string {
+	const words = "the quick brown fox jumps over the lazy dog "
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = words[i%len(words)]
+	}
+	return string(out)
+}
