@@ -253,3 +253,36 @@ func TestAgentRefusesTamperedOffer(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentUnattended: `reach-agent serve` with a control policy accepts an
+// authorized technician's unattended connect without asking; the browser
+// sees the screen.
+func TestAgentUnattended(t *testing.T) {
+	x := xvfb.Start(t, xvfb.Options{Width: 1280, Height: 720})
+	want := quadrants(t, x)
+	c := NewConsole(t)
+	relay := StartRelay(t, c)
+	state := agentState(t, c, "dev-1")
+	process(t, x.Env(), binary(t, "./agent/cmd/reach-agent"), "serve", "-state", state,
+		"-relay", "ws://"+relay.Addr, "-display", x.Display, "-policy", "control")
+	relay.WaitAgents(t, 1)
+	page := OpenPage(t, c, relay.Addr)
+	page.Token = c.Token(t, "-sub", "tech-1", "-name", "Ada Tech", "-perms", "view,control,unattended", "-device", "dev-1")
+	var sid string
+	page.MustEval(fmt.Sprintf("window.reachTest.start(%s)", jsArg(map[string]any{
+		"relayURL": relay.URL("technician"), "token": page.Token, "deviceId": "dev-1",
+		"grantURL": page.Web.URL + "/grant", "keyURL": page.Web.URL + "/key",
+	})), &sid)
+	if sid == "" {
+		t.Fatal("connectDevice returned no session id")
+	}
+	var consent struct{ Decision string }
+	page.WaitEvent(t, "consent", 10*time.Second, &consent)
+	if consent.Decision != "control" {
+		t.Errorf("consent = %+v, want control by policy", consent)
+	}
+	page.WaitEvent(t, "started", 30*time.Second, nil)
+	waitPattern(t, page, want)
+	page.MustEval("window.reachTest.session.end()", nil)
+	page.WaitEvent(t, "ended", 5*time.Second, nil)
+}

@@ -446,3 +446,20 @@ func waitFor(ctx context.Context, timeout time.Duration, cond func() bool) bool 
 	}
 	return true
 }
+
+// WaitAgents waits until n agents are connected to the relay (its /healthz counts).
+func (r *Relay) WaitAgents(tb testing.TB, n int) {
+	tb.Helper()
+	var h struct{ Agents int }
+	ok := waitFor(context.Background(), 15*time.Second, func() bool {
+		resp, err := http.Get("http://" + r.Addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		return json.NewDecoder(resp.Body).Decode(&h) == nil && h.Agents == n
+	})
+	if !ok {
+		tb.Fatalf("relay has %d agents connected, want %d", h.Agents, n)
+	}
+}
