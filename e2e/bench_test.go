@@ -39,6 +39,7 @@ func BenchmarkSession(b *testing.B) {
 		page.WaitEvent(b, "started", 30*time.Second, nil)
 
 		lat := glassToGlass(b, page, x)
+		in := inputLatency(b, page, x)
 		static := measure(b, page, func() {})
 		typing := measure(b, page, func() {
 			terminal(b, x)
@@ -51,6 +52,7 @@ func BenchmarkSession(b *testing.B) {
 
 		b.ReportMetric(percentile(lat, 50), "g2g-p50-ms")
 		b.ReportMetric(percentile(lat, 95), "g2g-p95-ms")
+		b.ReportMetric(percentile(in, 50), "input-p50-ms")
 		b.ReportMetric(scrolling.fps, "scroll-fps")
 		b.ReportMetric(static.kbps, "static-kbps")
 		b.ReportMetric(typing.kbps, "typing-kbps")
@@ -62,6 +64,8 @@ func BenchmarkSession(b *testing.B) {
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "glass-to-glass median, ms", percentile(lat, 50), "≤ 50")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "glass-to-glass p95, ms", percentile(lat, 95), "≤ 100")
 		fmt.Fprintf(w, "%-34s %10d %10s\n", "glass-to-glass samples", len(lat), "")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "input browser → X median, ms", percentile(in, 50), "≤ 5")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "input browser → X p95, ms", percentile(in, 95), "")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "static screen, kbit/s", static.kbps, "≤ 10")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, kbit/s", typing.kbps, "≤ 1000")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, fps decoded", typing.fps, "")
@@ -93,6 +97,53 @@ func measure(tb testing.TB, page *Page, setup func()) rates {
 	page.MustEval("window.reachTest.session.receiverStats()", &st)
 	return rates{fps: st.FPS, kbps: st.Kbps, codec: st.Codec}
 }
+
+// inputLatency moves the remote pointer 50 times from the page and returns,
+// for each move, the ms from the page's send to the X pointer being there
+// (both sides read the same system clock).
+func inputLatency(tb testing.TB, page *Page, x *xvfb.Server) []float64 {
+	tb.Helper()
+	conn, err := xgb.NewConnDisplay(x.Display)
+	if err != nil {
+		tb.Fatalf("input latency: %v", err)
+	}
+	defer conn.Close()
+	root := xproto.Setup(conn).DefaultScreen(conn).Root
+	w, h := float64(x.Options.Width), float64(x.Options.Height)
+	var out []float64
+	for i := range 50 {
+		tx, ty := 200+(i%2)*800, 300+(i%3)*200
+		arrived := make(chan time.Time, 1)
+		stop := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				r, err := xproto.QueryPointer(conn, root).Reply()
+				if err == nil && abs(int(r.RootX)-tx) <= 1 && abs(int(r.RootY)-ty) <= 1 {
+					arrived <- time.Now()
+					return
+				}
+			}
+		}()
+		var sentMS float64
+		page.MustEval(fmt.Sprintf("(() => { const t = Date.now(); window.reachTest.session.sendPointer(%g, %g); return t })()",
+			(float64(tx)+0.5)/w, (float64(ty)+0.5)/h), &sentMS)
+		select {
+		case at := <-arrived:
+			out = append(out, float64(at.UnixMicro())/1000-sentMS)
+		case <-time.After(2 * time.Second):
+			tb.Errorf("input latency: the pointer never reached (%d, %d)", tx, ty)
+		}
+		close(stop)
+	}
+	return out
+}
+
+func abs(v int) int { return max(v, -v) }
 
 // Clock pattern: 32 blocks across the top of the screen, most significant
 // first: 24 bits of Unix time in ms, then their byte sum (testpage.ts).
