@@ -187,7 +187,10 @@ func TestAgentAttended(t *testing.T) {
 	agent.Stop()
 	var ended struct{ Reason string }
 	page.WaitEvent(t, "ended", 10*time.Second, &ended)
-	t.Logf("ended: %q", ended.Reason)
+	// The end user's stop reaches the technician through the relay, with its reason.
+	if !strings.Contains(ended.Reason, "stopped by the user") {
+		t.Errorf("ended with %q, want the end user's stop", ended.Reason)
+	}
 	var f1, f2 int
 	page.MustEval("window.reachTest.presentedFrames()", &f1)
 	time.Sleep(500 * time.Millisecond)

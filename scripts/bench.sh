@@ -6,11 +6,12 @@
 #   inventory  full inventory collection, sealing a report
 #   store   console store: inventory ingestion, ticket queue and fleet search with 100k tickets / 10k devices, SQLite and PostgreSQL
 #   media   per-stage capture, conversion and encode cost on a 1080p Xvfb (idle, scrolling, motion)
+#   session end to end in Chromium: glass-to-glass latency, input latency, fps and bandwidth
 # Every run is bounded in count and time and targets loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 groups=("$@")
-((${#groups[@]})) || groups=(relay turn inventory media store)
+((${#groups[@]})) || groups=(relay turn inventory media session store)
 bin=$PWD/bin
 tmp=$(mktemp -d)
 pids=()
@@ -67,6 +68,10 @@ for g in "${groups[@]}"; do
     go test -run '^$' -bench Pipeline -benchtime 90x -count 3 ./agent/encode/
     go test -run '^$' -bench . -benchtime 90x -count 3 ./agent/capture/
     go test -run '^$' -bench . -count 3 ./agent/colorconv/
+    ;;
+  session)
+    echo "== session: agent + relay + Xvfb + Chromium at 1080p"
+    go test -run '^$' -bench BenchmarkSession -benchtime 1x -timeout 10m ./e2e/
     ;;
   store)
     echo "== store: ingestion, then queue and fleet-search latency (seeding takes a few minutes)"

@@ -108,14 +108,16 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	cfg.Policy = consent.PolicyDeny
 	cfg.Prompter = consent.NewTerminal(stdin, stdout)
-	ctx, cancel := context.WithCancel(ctx)
+	// The relay connection outlives an interrupt long enough to tell the
+	// technician that the end user stopped the session.
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: printStatus(stdout)})
 	if err != nil {
 		return err
 	}
 	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
+	go func() { done <- a.Run(runCtx) }()
 	s, err := a.Join(ctx, code)
 	if err != nil {
 		cancel()
