@@ -41,6 +41,10 @@ import type {
 import { Signaling } from "./signaling.js";
 
 /** Options configure a ReachSession. */
+
+/** How long a closed control channel waits for the agent's session.end and its reason. */
+const ENDED_GRACE_MS = 1500;
+
 export interface ReachSessionOptions {
   /** relayURL is the technician endpoint, e.g. "wss://relay.example/v1/technician". */
   relayURL: string;
@@ -415,9 +419,13 @@ export class ReachSession {
     }
     // The agent closing the control channel is its way of ending the
     // session when signaling is gone (the end user stopped it offline).
+    // The close travels peer to peer and usually overtakes the agent's
+    // session.end through the relay, so wait a moment for its reason.
     const control = this.channels.get(CHANNEL_CONTROL);
     if (control) {
-      control.onclose = () => this.finish("the device ended the session", false);
+      control.onclose = () => {
+        setTimeout(() => this.finish("the device ended the session", false), ENDED_GRACE_MS);
+      };
     }
     pc.ontrack = (ev) => {
       this.lowLatency(ev.receiver);
