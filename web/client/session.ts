@@ -40,11 +40,10 @@ import type {
 } from "./proto.js";
 import { Signaling } from "./signaling.js";
 
-/** Options configure a ReachSession. */
-
 /** How long a closed control channel waits for the agent's session.end and its reason. */
 const ENDED_GRACE_MS = 1500;
 
+/** Options configure a ReachSession. */
 export interface ReachSessionOptions {
   /** relayURL is the technician endpoint, e.g. "wss://relay.example/v1/technician". */
   relayURL: string;
