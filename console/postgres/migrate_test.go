@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/reachdesk/reach/internal/pgtest"
+
+	"github.com/reachdesk/reach/console/migration"
 )
 
 func TestMigrateAtomicAndVersioned(t *testing.T) {
@@ -17,9 +19,9 @@ func TestMigrateAtomicAndVersioned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	ms := []migration{
-		{1, "first", "CREATE TABLE a (x integer);"},
-		{2, "broken", "CREATE TABLE b (x integer); INSERT INTO missing VALUES (1);"},
+	ms := []migration.Migration{
+		{Version: 1, Name: "first", SQL: "CREATE TABLE a (x integer);"},
+		{Version: 2, Name: "broken", SQL: "CREATE TABLE b (x integer); INSERT INTO missing VALUES (1);"},
 	}
 	err = migrate(ctx, pool, ms)
 	if err == nil || !strings.Contains(err.Error(), "migration 2 (broken)") {
@@ -32,7 +34,7 @@ func TestMigrateAtomicAndVersioned(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('b')::text`).Scan(&b); err != nil || b != nil {
 		t.Errorf("failed migration left table b behind (%v, %v)", b, err)
 	}
-	ms[1].sql = "CREATE TABLE b (x integer);"
+	ms[1].SQL = "CREATE TABLE b (x integer);"
 	// Nodes starting together migrate once.
 	var wg sync.WaitGroup
 	errs := make([]error, 4)

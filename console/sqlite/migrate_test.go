@@ -6,7 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"testing/fstest"
+
+	"github.com/reachdesk/reach/console/migration"
 )
 
 func TestMigrateAtomicAndVersioned(t *testing.T) {
@@ -16,9 +17,9 @@ func TestMigrateAtomicAndVersioned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	ms := []migration{
-		{1, "first", "CREATE TABLE a (x INTEGER);"},
-		{2, "broken", "CREATE TABLE b (x INTEGER); INSERT INTO missing VALUES (1);"},
+	ms := []migration.Migration{
+		{Version: 1, Name: "first", SQL: "CREATE TABLE a (x INTEGER);"},
+		{Version: 2, Name: "broken", SQL: "CREATE TABLE b (x INTEGER); INSERT INTO missing VALUES (1);"},
 	}
 	err = migrate(ctx, db, ms)
 	if err == nil || !strings.Contains(err.Error(), "migration 2 (broken)") {
@@ -31,7 +32,7 @@ func TestMigrateAtomicAndVersioned(t *testing.T) {
 	if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'b'`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("failed migration left table b behind (%d, %v)", n, err)
 	}
-	ms[1].sql = "CREATE TABLE b (x INTEGER);"
+	ms[1].SQL = "CREATE TABLE b (x INTEGER);"
 	if err := migrate(ctx, db, ms); err != nil {
 		t.Fatal(err)
 	}
@@ -46,22 +47,9 @@ func TestMigrateAtomicAndVersioned(t *testing.T) {
 	}
 }
 
-func TestLoadMigrations(t *testing.T) {
+func TestEmbeddedMigrations(t *testing.T) {
 	if len(migrations) == 0 {
 		t.Fatal("no embedded migrations")
-	}
-	for name, fsys := range map[string]fstest.MapFS{
-		"gap":      {"m/0001_a.sql": {}, "m/0003_c.sql": {}},
-		"bad name": {"m/first.sql": {}},
-		"not sql":  {"m/0001_a.txt": {}},
-	} {
-		if _, err := loadMigrations(fsys, "m"); err == nil {
-			t.Errorf("%s: loadMigrations accepted it", name)
-		}
-	}
-	ms, err := loadMigrations(fstest.MapFS{"m/0002_b.sql": {Data: []byte("B")}, "m/0001_a.sql": {Data: []byte("A")}}, "m")
-	if err != nil || len(ms) != 2 || ms[0].name != "a" || ms[1].sql != "B" {
-		t.Errorf("loadMigrations = %+v, %v", ms, err)
 	}
 }
 
