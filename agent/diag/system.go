@@ -11,6 +11,7 @@ import (
 	"github.com/shirou/gopsutil/v3/mem"
 	"github.com/shirou/gopsutil/v3/process"
 
+	"github.com/reachdesk/reach/agent/inventory"
 	inv "github.com/reachdesk/reach/proto/inventory"
 )
 
@@ -50,7 +51,7 @@ func (r *Runner) diskSpace(ctx context.Context) inv.DiagResult {
 		res.Status = inv.DiagWarn
 	}
 	res.Summary = fmt.Sprintf("fullest: %s %.0f%% used, %s free (%d filesystems checked)", worst.Mount, worst.UsedPercent,
-		humanBytes(worst.FreeBytes), len(usage))
+		inventory.HumanBytes(worst.FreeBytes), len(usage))
 	return res
 }
 
@@ -118,7 +119,7 @@ func (r *Runner) topProcesses(ctx context.Context) inv.DiagResult {
 		parts = append(parts, fmt.Sprintf("top CPU %s %.0f%% (pid %d)", res.TopCPU[0].Name, res.TopCPU[0].CPUPercent, res.TopCPU[0].PID))
 	}
 	if len(res.TopMemory) > 0 {
-		parts = append(parts, fmt.Sprintf("top memory %s %s (pid %d)", res.TopMemory[0].Name, humanBytes(res.TopMemory[0].RSSBytes), res.TopMemory[0].PID))
+		parts = append(parts, fmt.Sprintf("top memory %s %s (pid %d)", res.TopMemory[0].Name, inventory.HumanBytes(res.TopMemory[0].RSSBytes), res.TopMemory[0].PID))
 	}
 	if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
 		parts = append(parts, fmt.Sprintf("RAM %.0f%% used", vm.UsedPercent))
@@ -165,20 +166,6 @@ func (r *Runner) pendingReboot(ctx context.Context) inv.DiagResult {
 		return inv.DiagResult{Status: inv.DiagWarn, Summary: "reboot required: " + strings.Join(rb.Reasons, "; "), Reasons: rb.Reasons}
 	}
 	return inv.DiagResult{Status: inv.DiagOK, Summary: "no reboot pending"}
-}
-
-// humanBytes formats a size with binary units.
-func humanBytes(n uint64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := uint64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }
 
 func firstOf(s ...string) string {

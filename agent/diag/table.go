@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/reachdesk/reach/agent/inventory"
 	inv "github.com/reachdesk/reach/proto/inventory"
 )
 
@@ -19,13 +20,13 @@ func WriteTable(w io.Writer, rep *inv.DiagReport) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", strings.ToUpper(string(r.Status)), r.Check, r.Summary)
 		detail := func(format string, args ...any) { fmt.Fprintf(tw, "\t\t  "+format+"\n", args...) }
 		for _, d := range r.Disks {
-			detail("%s %.1f%% used, %s free of %s", d.Mount, d.UsedPercent, humanBytes(d.FreeBytes), humanBytes(d.TotalBytes))
+			detail("%s %.1f%% used, %s free of %s", d.Mount, d.UsedPercent, inventory.HumanBytes(d.FreeBytes), inventory.HumanBytes(d.TotalBytes))
 		}
 		for _, p := range r.TopCPU {
 			detail("cpu %5.1f%%  %s (pid %d, %s)", p.CPUPercent, p.Name, p.PID, firstOf(p.User, "?"))
 		}
 		for _, p := range r.TopMemory {
-			detail("memory %s  %s (pid %d, %s)", humanBytes(p.RSSBytes), p.Name, p.PID, firstOf(p.User, "?"))
+			detail("memory %s  %s (pid %d, %s)", inventory.HumanBytes(p.RSSBytes), p.Name, p.PID, firstOf(p.User, "?"))
 		}
 		for _, s := range r.Services {
 			detail("%s %s/%s %s", s.Name, s.State, s.SubState, s.Description)

@@ -146,12 +146,12 @@ func (p *printer) cpuMemory(c *inv.CPU, m *inv.Memory) {
 	if !p.title("Memory", m != nil, statusOf(m)) {
 		return
 	}
-	p.kv("Total", humanBytes(m.TotalBytes), "RAM,", humanBytes(m.SwapBytes), "swap")
+	p.kv("Total", HumanBytes(m.TotalBytes), "RAM,", HumanBytes(m.SwapBytes), "swap")
 	if p.part("Modules", m.Slots.Status) {
 		p.kv("Slots", fmt.Sprintf("%d used of %d", len(m.Slots.Modules), m.Slots.Total)+note(m.Slots.Status))
 		p.row("  SLOT", "SIZE", "TYPE", "SPEED", "MANUFACTURER", "PART", "SERIAL")
 		for _, mm := range m.Slots.Modules {
-			p.row("  "+mm.Locator, humanBytes(mm.SizeBytes), mm.Type+" "+mm.FormFactor, fmt.Sprintf("%d MT/s", mm.SpeedMTs),
+			p.row("  "+mm.Locator, HumanBytes(mm.SizeBytes), mm.Type+" "+mm.FormFactor, fmt.Sprintf("%d MT/s", mm.SpeedMTs),
 				mm.Manufacturer, mm.PartNumber, mm.Serial)
 		}
 	}
@@ -168,7 +168,7 @@ func (p *printer) storage(d *inv.Disks, f *inv.Filesystems) {
 					smart = "passed"
 				}
 			}
-			p.row("  "+k.Name, firstOf(strings.TrimSpace(k.Vendor+" "+k.Model), "-"), firstOf(k.Serial, "-"), humanBytes(k.SizeBytes),
+			p.row("  "+k.Name, firstOf(strings.TrimSpace(k.Vendor+" "+k.Model), "-"), firstOf(k.Serial, "-"), HumanBytes(k.SizeBytes),
 				firstOf(k.Media, "-"), firstOf(k.Transport, "-"), smart)
 		}
 	}
@@ -179,7 +179,7 @@ func (p *printer) storage(d *inv.Disks, f *inv.Filesystems) {
 			if fs.TotalBytes > 0 {
 				use = fmt.Sprintf("%.0f%%", 100*float64(fs.UsedBytes)/float64(fs.UsedBytes+fs.FreeBytes))
 			}
-			p.row("  "+fs.Mount, fs.Device, fs.Type, humanBytes(fs.TotalBytes), humanBytes(fs.UsedBytes), humanBytes(fs.FreeBytes), use)
+			p.row("  "+fs.Mount, fs.Device, fs.Type, HumanBytes(fs.TotalBytes), HumanBytes(fs.UsedBytes), HumanBytes(fs.FreeBytes), use)
 		}
 	}
 }
@@ -336,8 +336,8 @@ func statusOf(section any) inv.Status {
 	return st
 }
 
-// humanBytes formats a size with binary units.
-func humanBytes(n uint64) string {
+// HumanBytes formats a size with binary units ("1.5 GiB").
+func HumanBytes(n uint64) string {
 	const unit = 1024
 	if n < unit {
 		return fmt.Sprintf("%d B", n)
