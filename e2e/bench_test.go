@@ -1,9 +1,12 @@
 package e2e
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -35,12 +38,15 @@ func BenchmarkSession(b *testing.B) {
 		c := NewConsole(b)
 		relay := StartRelay(b, c)
 		page := OpenPage(b, c, relay.Addr)
-		JoinAgent(b, c, relay, x, page.StartSession(b), "c")
+		agent := JoinAgent(b, c, relay, x, page.StartSession(b), "c")
 		page.WaitEvent(b, "started", 30*time.Second, nil)
 
 		lat := glassToGlass(b, page, x)
 		in := inputLatency(b, page, x)
+		cpu0 := cpuSeconds(b, agent.cmd.Process.Pid)
 		static := measure(b, page, func() {})
+		// The agent's CPU over the static phase (its settling second included).
+		staticCPU := 100 * (cpuSeconds(b, agent.cmd.Process.Pid) - cpu0) / (benchPhase + time.Second).Seconds()
 		typing := measure(b, page, func() {
 			terminal(b, x)
 			x.Run(b, "xdotool", "mousemove", "100", "50")
@@ -55,6 +61,7 @@ func BenchmarkSession(b *testing.B) {
 		b.ReportMetric(percentile(in, 50), "input-p50-ms")
 		b.ReportMetric(scrolling.fps, "scroll-fps")
 		b.ReportMetric(static.kbps, "static-kbps")
+		b.ReportMetric(staticCPU, "static-agent-cpu-%")
 		b.ReportMetric(typing.kbps, "typing-kbps")
 		b.ReportMetric(scrolling.kbps, "scroll-kbps")
 
@@ -67,12 +74,28 @@ func BenchmarkSession(b *testing.B) {
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "input browser → X median, ms", percentile(in, 50), "≤ 5")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "input browser → X p95, ms", percentile(in, 95), "")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "static screen, kbit/s", static.kbps, "≤ 10")
+		fmt.Fprintf(w, "%-34s %10.2f %10s\n", "static screen, agent CPU % of a core", staticCPU, "≤ 3")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, kbit/s", typing.kbps, "≤ 1000")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, fps decoded", typing.fps, "")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling terminal, fps decoded", scrolling.fps, "≥ 30")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling terminal, kbit/s", scrolling.kbps, "≤ 1000")
 		fmt.Fprintf(w, "%-34s %10s\n", "codec", scrolling.codec)
 	}
+}
+
+// cpuSeconds returns the user+system CPU time process pid has used, from
+// /proc/<pid>/stat (fields 14 and 15, in clock ticks of 1/100 s on Linux).
+func cpuSeconds(tb testing.TB, pid int) float64 {
+	tb.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// The command name (field 2) may hold spaces: count fields after its ')'.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	utime, _ := strconv.ParseFloat(f[11], 64)
+	stime, _ := strconv.ParseFloat(f[12], 64)
+	return (utime + stime) / 100
 }
 
 // rates are the browser's receive statistics over one phase.
