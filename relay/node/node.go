@@ -16,6 +16,7 @@ import (
 	"net/http/pprof"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -182,7 +183,7 @@ func (n *Node) iceServers(sid, subject string) []proto.ICEServer {
 	user, pass := turnsrv.Credentials(n.cfg.TURNSecret, subject, n.cfg.TURNCredentialTTL, time.Now())
 	var stun, turn []string
 	for _, u := range n.cfg.TURNURLs {
-		if len(u) > 5 && u[:5] == "stun:" {
+		if strings.HasPrefix(u, "stun:") {
 			stun = append(stun, u)
 		} else {
 			turn = append(turn, u)
