@@ -74,6 +74,7 @@ func BenchmarkSession(b *testing.B) {
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "input browser → X median, ms", percentile(in, 50), "≤ 5")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "input browser → X p95, ms", percentile(in, 95), "")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "static screen, kbit/s", static.kbps, "≤ 10")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "static screen, fps decoded", static.fps, "")
 		fmt.Fprintf(w, "%-34s %10.2f %10s\n", "static screen, agent CPU % of a core", staticCPU, "≤ 3")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, kbit/s", typing.kbps, "≤ 1000")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, fps decoded", typing.fps, "")
