@@ -145,6 +145,24 @@ type SessionEvent struct {
 // MaxEventBatch bounds one AppendSessionEvents call.
 const MaxEventBatch = 1000
 
+// PrepareEvents checks a batch for AppendSessionEvents and sets each event's
+// time to norm(At), or to now when it has none. Stores call it before writing;
+// norm brings times to the store's precision.
+func PrepareEvents(events []*SessionEvent, now time.Time, norm func(time.Time) time.Time) error {
+	if len(events) > MaxEventBatch {
+		return Errorf(CodeInvalid, "more than %d events in one batch", MaxEventBatch)
+	}
+	for _, e := range events {
+		if err := e.Validate(); err != nil {
+			return err
+		}
+		if e.At = norm(e.At); e.At.IsZero() {
+			e.At = now
+		}
+	}
+	return nil
+}
+
 // Validate checks the event's fields and bounds.
 func (e *SessionEvent) Validate() error {
 	if e.SessionID <= 0 {

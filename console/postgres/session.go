@@ -88,17 +88,8 @@ func (db *DB) UpdateSession(ctx context.Context, id int64, upd console.SessionUp
 
 // AppendSessionEvents implements console.SessionService.
 func (db *DB) AppendSessionEvents(ctx context.Context, events []*console.SessionEvent) error {
-	if len(events) > console.MaxEventBatch {
-		return console.Errorf(console.CodeInvalid, "more than %d events in one batch", console.MaxEventBatch)
-	}
-	now := db.nowUTC()
-	for _, e := range events {
-		if err := e.Validate(); err != nil {
-			return err
-		}
-		if e.At = norm(e.At); e.At.IsZero() {
-			e.At = now
-		}
+	if err := console.PrepareEvents(events, db.nowUTC(), norm); err != nil {
+		return err
 	}
 	err := db.tx(ctx, func(tx pgx.Tx) error {
 		batch := &pgx.Batch{}
