@@ -17,6 +17,8 @@ apt_packages=(
   postgresql
   # network-namespace tests (NAT traversal) and socket inspection.
   iproute2 iptables procps curl
+  # installer and packaging tests: rpm -qpl, systemd-analyze verify, the ACME test CA.
+  rpm systemd pebble
 )
 
 missing=()

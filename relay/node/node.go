@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -35,6 +36,10 @@ type Config struct {
 	// TLSCert and TLSKey are PEM files; both empty serves plain HTTP (for a
 	// TLS-terminating proxy in front, or loopback).
 	TLSCert, TLSKey string
+	// TLSConfig, when set, serves TLS with it instead (certificates that
+	// reload or come from ACME, see internal/tlsconfig); TLSCert and TLSKey
+	// must then be empty.
+	TLSConfig *tls.Config
 	// MetricsListen serves /metrics and /debug/pprof/; empty disables them.
 	// Keep it on a private address.
 	MetricsListen string
@@ -237,7 +242,10 @@ func (n *Node) Run(ctx context.Context) error {
 	errc := make(chan error, 2)
 	go func() {
 		var err error
-		if n.cfg.TLSCert != "" || n.cfg.TLSKey != "" {
+		if n.cfg.TLSConfig != nil {
+			n.http.TLSConfig = n.cfg.TLSConfig
+			err = n.http.ServeTLS(n.ln, "", "")
+		} else if n.cfg.TLSCert != "" || n.cfg.TLSKey != "" {
 			err = n.http.ServeTLS(n.ln, n.cfg.TLSCert, n.cfg.TLSKey)
 		} else {
 			err = n.http.Serve(n.ln)

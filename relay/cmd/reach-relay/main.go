@@ -4,10 +4,16 @@
 // Every flag can also be set as REACH_RELAY_<FLAG> (e.g. REACH_RELAY_LISTEN).
 // The TURN shared secret comes from -turn-secret-file or REACH_RELAY_TURN_SECRET,
 // never from the command line.
+//
+// TLS: -tls-cert/-tls-key serve certificate files, reloaded when they change
+// or on SIGHUP; -acme-domain obtains and renews certificates automatically
+// (TLS-ALPN-01, so -listen must be reachable on port 443), cached in
+// -acme-cache. Neither serves plain HTTP for a TLS-terminating proxy.
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -19,23 +25,31 @@ import (
 
 	"github.com/reachdesk/reach/internal/buildinfo"
 	"github.com/reachdesk/reach/internal/envflag"
+	"github.com/reachdesk/reach/internal/tlsconfig"
 	"github.com/reachdesk/reach/proto"
 	"github.com/reachdesk/reach/relay/node"
 )
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "reach-relay:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("reach-relay", flag.ContinueOnError)
 	var (
 		listen        = fs.String("listen", ":8081", "HTTP(S) address for agents, technicians and /healthz")
 		tlsCert       = fs.String("tls-cert", "", "TLS certificate PEM file (with -tls-key); none serves plain HTTP")
 		tlsKey        = fs.String("tls-key", "", "TLS private key PEM file")
+		acmeDomain    = fs.String("acme-domain", "", "comma-separated host names to get certificates for automatically over ACME (instead of -tls-cert)")
+		acmeEmail     = fs.String("acme-email", "", "contact address for the ACME account (certificate expiry notices)")
+		acmeCache     = fs.String("acme-cache", "/var/lib/reach/relay/acme", "directory caching the ACME account key and certificates")
+		acmeDirectory = fs.String("acme-directory", "", "ACME directory URL; default Let's Encrypt")
 		metricsListen = fs.String("metrics-listen", "127.0.0.1:9464", "address of /metrics; empty disables")
 		consoleKeys   = fs.String("console-keys", "", "PEM file with the console's token-signing public key(s) (required)")
 		origins       = fs.String("allowed-origins", "", "comma-separated browser origins (host patterns) allowed to connect as technicians")
@@ -64,7 +78,7 @@ func run(args []string) error {
 		return err
 	}
 	cfg := node.Config{
-		Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey, MetricsListen: *metricsListen,
+		Listen: *listen, MetricsListen: *metricsListen,
 		AllowedOrigins: splitList(*origins), TURNListen: *turnListen, TURNSockets: *turnSockets,
 		TURNURLs: splitList(*turnURLs), TURNAllowLoopback: *turnLoopback, TURNAllowPrivate: *turnPrivate,
 		Logger: log,
@@ -90,11 +104,28 @@ func run(args []string) error {
 		return err
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
+	tlsSrc, err := tlsconfig.New(tlsconfig.Options{
+		CertFile: *tlsCert, KeyFile: *tlsKey,
+		ACMEDomains: splitList(*acmeDomain), ACMEEmail: *acmeEmail, ACMECacheDir: *acmeCache,
+		ACMEDirectoryURL: *acmeDirectory, Logger: log,
+	})
+	switch {
+	case errors.Is(err, tlsconfig.ErrNoTLS):
+	case err != nil:
+		return err
+	default:
+		cfg.TLSConfig = tlsSrc.TLSConfig()
+	}
+
 	n, err := node.Listen(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if tlsSrc != nil {
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { tlsSrc.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
 	}
 	return n.Run(ctx)
 }
