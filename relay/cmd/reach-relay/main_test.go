@@ -120,4 +120,3 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, cert *x509.
 	cert, _ = x509.ParseCertificate(der)
 	return certFile, keyFile, cert
 }
-
