@@ -28,6 +28,7 @@ type Store interface {
 	SLAPolicyService
 	SessionService
 	KPIService
+	AuthService
 
 	// Close releases the store's connections.
 	Close() error

@@ -54,6 +54,9 @@ type Session struct {
 	EndedAt      time.Time // zero: still running or never started
 	EndReason    string
 	RecordingKey string // blob key of the recording; empty: none
+	// RelaySID is the relay's id of the session; empty until the browser
+	// reports it. Unique among sessions.
+	RelaySID string
 }
 
 // Validate checks the session's fields and bounds.
@@ -77,7 +80,10 @@ func (s *Session) Validate() error {
 	if err := checkText("end reason", s.EndReason, MaxShortLen, false); err != nil {
 		return err
 	}
-	return checkText("recording key", s.RecordingKey, MaxBlobKeyLen, false)
+	if err := checkText("recording key", s.RecordingKey, MaxBlobKeyLen, false); err != nil {
+		return err
+	}
+	return checkText("relay session id", s.RelaySID, MaxRelaySIDLen, false)
 }
 
 // Duration returns how long the session ran, zero if it has not ended.
@@ -97,6 +103,8 @@ type SessionUpdate struct {
 	EndedAt      *time.Time
 	EndReason    *string
 	RecordingKey *string
+	RelaySID     *string
+	CodeHash     *[]byte
 }
 
 // Apply copies the non-nil fields of upd into s.
@@ -108,6 +116,8 @@ func (upd SessionUpdate) Apply(s *Session) {
 	set(&s.EndedAt, upd.EndedAt)
 	set(&s.EndReason, upd.EndReason)
 	set(&s.RecordingKey, upd.RecordingKey)
+	set(&s.RelaySID, upd.RelaySID)
+	set(&s.CodeHash, upd.CodeHash)
 }
 
 // SessionFilter selects sessions in ID order. Zero fields match everything.
@@ -115,6 +125,7 @@ type SessionFilter struct {
 	TicketID     int64
 	DeviceID     int64
 	TechnicianID int64
+	RelaySID     string
 	Active       bool  // only sessions that have not ended
 	AfterID      int64 // keyset
 	Limit        int

@@ -8,13 +8,13 @@ import (
 )
 
 const sessionCols = `id, kind, ticket_id, device_id, technician_id, code_hash, consent, permissions, created_at,
-	started_at, ended_at, end_reason, recording_key`
+	started_at, ended_at, end_reason, recording_key, relay_sid`
 
 func scanSession(s pgx.Row) (*console.Session, error) {
 	var ss console.Session
 	err := s.Scan(&ss.ID, &ss.Kind, nullID{&ss.TicketID}, nullID{&ss.DeviceID}, nullID{&ss.TechnicianID}, &ss.CodeHash,
 		&ss.Consent, &ss.Permissions, nullTime{&ss.CreatedAt}, nullTime{&ss.StartedAt}, nullTime{&ss.EndedAt},
-		&ss.EndReason, &ss.RecordingKey)
+		&ss.EndReason, &ss.RecordingKey, nullText{&ss.RelaySID})
 	return &ss, err
 }
 
@@ -25,10 +25,10 @@ func (db *DB) CreateSession(ctx context.Context, s *console.Session) error {
 	}
 	s.CreatedAt, s.StartedAt, s.EndedAt = db.nowUTC(), norm(s.StartedAt), norm(s.EndedAt)
 	err := db.pool.QueryRow(ctx, `INSERT INTO sessions (kind, ticket_id, device_id, technician_id, code_hash, consent,
-		permissions, created_at, started_at, ended_at, end_reason, recording_key)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		permissions, created_at, started_at, ended_at, end_reason, recording_key, relay_sid)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
 		s.Kind, iv(s.TicketID), iv(s.DeviceID), s.TechnicianID, s.CodeHash, s.Consent, s.Permissions, s.CreatedAt,
-		tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey).Scan(&s.ID)
+		tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey, sv(s.RelaySID)).Scan(&s.ID)
 	return wrap("create session", err)
 }
 
@@ -54,6 +54,9 @@ func (db *DB) FindSessions(ctx context.Context, f console.SessionFilter) ([]*con
 	if f.TechnicianID != 0 {
 		q += ` AND technician_id = ` + a.add(f.TechnicianID)
 	}
+	if f.RelaySID != "" {
+		q += ` AND relay_sid = ` + a.add(f.RelaySID)
+	}
 	if f.Active {
 		q += ` AND ended_at IS NULL`
 	}
@@ -76,8 +79,9 @@ func (db *DB) UpdateSession(ctx context.Context, id int64, upd console.SessionUp
 			return err
 		}
 		_, err = tx.Exec(ctx, `UPDATE sessions SET ticket_id = $1, consent = $2, permissions = $3, started_at = $4,
-			ended_at = $5, end_reason = $6, recording_key = $7 WHERE id = $8`,
-			iv(s.TicketID), s.Consent, s.Permissions, tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey, id)
+			ended_at = $5, end_reason = $6, recording_key = $7, relay_sid = $8, code_hash = $9 WHERE id = $10`,
+			iv(s.TicketID), s.Consent, s.Permissions, tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey,
+			sv(s.RelaySID), s.CodeHash, id)
 		return err
 	})
 	if err != nil {

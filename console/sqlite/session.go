@@ -8,13 +8,13 @@ import (
 )
 
 const sessionCols = `id, kind, ticket_id, device_id, technician_id, code_hash, consent, permissions, created_at,
-	started_at, ended_at, end_reason, recording_key`
+	started_at, ended_at, end_reason, recording_key, relay_sid`
 
 func scanSession(s scanner) (*console.Session, error) {
 	var ss console.Session
 	err := s.Scan(&ss.ID, &ss.Kind, nullID{&ss.TicketID}, nullID{&ss.DeviceID}, nullID{&ss.TechnicianID}, &ss.CodeHash,
 		&ss.Consent, &ss.Permissions, nullTime{&ss.CreatedAt}, nullTime{&ss.StartedAt}, nullTime{&ss.EndedAt},
-		&ss.EndReason, &ss.RecordingKey)
+		&ss.EndReason, &ss.RecordingKey, nullText{&ss.RelaySID})
 	return &ss, err
 }
 
@@ -26,10 +26,10 @@ func (db *DB) CreateSession(ctx context.Context, s *console.Session) error {
 	s.CreatedAt, s.StartedAt, s.EndedAt = db.nowUTC(), norm(s.StartedAt), norm(s.EndedAt)
 	err := db.write(ctx, func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO sessions (kind, ticket_id, device_id, technician_id, code_hash, consent,
-			permissions, created_at, started_at, ended_at, end_reason, recording_key)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			permissions, created_at, started_at, ended_at, end_reason, recording_key, relay_sid)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			s.Kind, iv(s.TicketID), iv(s.DeviceID), s.TechnicianID, s.CodeHash, s.Consent, s.Permissions, tv(s.CreatedAt),
-			tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey).Scan(&s.ID)
+			tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey, sv(s.RelaySID)).Scan(&s.ID)
 	})
 	return wrap("create session", err)
 }
@@ -56,6 +56,10 @@ func (db *DB) FindSessions(ctx context.Context, f console.SessionFilter) ([]*con
 		q += ` AND technician_id = ?`
 		args = append(args, f.TechnicianID)
 	}
+	if f.RelaySID != "" {
+		q += ` AND relay_sid = ?`
+		args = append(args, f.RelaySID)
+	}
 	if f.Active {
 		q += ` AND ended_at IS NULL`
 	}
@@ -79,8 +83,9 @@ func (db *DB) UpdateSession(ctx context.Context, id int64, upd console.SessionUp
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE sessions SET ticket_id = ?, consent = ?, permissions = ?, started_at = ?,
-			ended_at = ?, end_reason = ?, recording_key = ? WHERE id = ?`,
-			iv(s.TicketID), s.Consent, s.Permissions, tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey, id)
+			ended_at = ?, end_reason = ?, recording_key = ?, relay_sid = ?, code_hash = ? WHERE id = ?`,
+			iv(s.TicketID), s.Consent, s.Permissions, tv(s.StartedAt), tv(s.EndedAt), s.EndReason, s.RecordingKey,
+			sv(s.RelaySID), s.CodeHash, id)
 		return err
 	})
 	if err != nil {

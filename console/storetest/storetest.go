@@ -118,6 +118,11 @@ func Run(t *testing.T, h Harness) {
 		{"SessionEvents", testSessionEvents},
 		{"CSAT", testCSAT},
 		{"KPIs", testKPIs},
+		{"LoginSessions", testLoginSessions},
+		{"TOTPSteps", testTOTPSteps},
+		{"RecoveryCodes", testRecoveryCodes},
+		{"RelaySessions", testRelaySessions},
+		{"FinishSession", testFinishSession},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
