@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	"github.com/reachdesk/reach/agent/consent"
 	"github.com/reachdesk/reach/agent/session"
@@ -87,16 +88,23 @@ func (f *sessionFlags) config() (session.Config, error) {
 // runJoin redeems a session code for attended support, asking the end user
 // on this terminal.
 func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("join", "[flags] CODE", stderr)
+	fs := newFlags("join", "[flags] [CODE]", stderr)
 	var f sessionFlags
 	f.register(fs)
+	var ui uiFlags
+	ui.register(fs)
 	if err := envflag.Parse(fs, "REACH_AGENT", args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
 		return errUsage
 	}
-	if fs.NArg() != 1 {
+	mode, err := ui.resolve(f.display)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	if fs.NArg() > 1 || fs.NArg() == 0 && mode == "terminal" {
 		fmt.Fprintln(stderr, "join needs the session code the technician gave you")
 		fs.Usage()
 		return errUsage
@@ -106,19 +114,51 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	// Without a code on the command line, the end-user page asks for it.
+	var agent atomic.Pointer[session.Agent]
+	joined := make(chan *session.Session, 1)
+	var pageJoin func(ctx context.Context, code string) error
+	if code == "" {
+		pageJoin = func(ctx context.Context, code string) error {
+			a := agent.Load()
+			if a == nil {
+				return session.ErrNotConnected
+			}
+			s, err := a.Join(ctx, code)
+			if err == nil {
+				joined <- s
+			}
+			return err
+		}
+	}
+	eu, err := ui.start(f.display, pageJoin, &agent, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer eu.close()
 	cfg.Policy = consent.PolicyDeny
-	cfg.Prompter = consent.NewTerminal(stdin, stdout)
+	cfg.Prompter = eu.prompter
 	// The relay connection outlives an interrupt long enough to tell the
 	// technician that the end user stopped the session.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: printStatus(stdout)})
+	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: eu.status, OnChat: eu.chat})
 	if err != nil {
 		return err
 	}
+	agent.Store(a)
 	done := make(chan error, 1)
 	go func() { done <- a.Run(runCtx) }()
-	s, err := a.Join(ctx, code)
+	var s *session.Session
+	if code != "" {
+		s, err = a.Join(ctx, code)
+	} else {
+		select {
+		case s = <-joined:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
 	if err != nil {
 		cancel()
 		<-done
@@ -130,6 +170,7 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		s.Stop()
 		<-s.Done()
 	}
+	eu.waitCSAT(ctx, s.ID())
 	cancel()
 	<-done
 	return s.Err()
@@ -140,7 +181,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("serve", "[flags]", stderr)
 	var f sessionFlags
 	f.register(fs)
-	policy := fs.String("policy", "ask", "unattended connects: deny, ask (the logged-in user, on this terminal), view or control")
+	policy := fs.String("policy", "ask", "unattended connects: deny, ask (the logged-in user, see -ui), view or control")
+	var ui uiFlags
+	ui.register(fs)
 	if err := envflag.Parse(fs, "REACH_AGENT", args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -160,12 +203,19 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	cfg.Policy = p
-	cfg.Prompter = consent.NewTerminal(stdin, stdout)
-	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: printStatus(stdout)})
+	var agent atomic.Pointer[session.Agent]
+	eu, err := ui.start(f.display, nil, &agent, stdout, stderr)
 	if err != nil {
 		return err
 	}
+	defer eu.close()
+	cfg.Policy = p
+	cfg.Prompter = eu.prompter
+	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: eu.status, OnChat: eu.chat})
+	if err != nil {
+		return err
+	}
+	agent.Store(a)
 	if err := a.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
