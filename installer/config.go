@@ -149,9 +149,39 @@ func (c Config) Marshal(stateDir string) []byte {
 
 // ReadConfig reads a config file written by Marshal.
 func ReadConfig(name string) (Config, error) {
-	b, err := os.ReadFile(name)
+	kv, err := readKV(name)
 	if err != nil {
 		return Config{}, err
+	}
+	c := Config{Server: kv[keyServer], Relay: kv[keyRelay], Unattended: Unattended(kv[keyUnattended]),
+		Display: kv[keyDisplay], XAuthority: kv[keyXAuth]}
+	if c.Server == "" {
+		return c, errors.New(name + ": no " + keyServer)
+	}
+	return c, nil
+}
+
+// LoadEnv sets the config file's settings as environment variables, as
+// systemd's EnvironmentFile does; the service command uses it on macOS and
+// Windows.
+func LoadEnv(name string) error {
+	kv, err := readKV(name)
+	if err != nil {
+		return err
+	}
+	for k, v := range kv {
+		if err := os.Setenv(k, v); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// readKV parses KEY=value lines; blank lines and # comments are skipped.
+func readKV(name string) (map[string]string, error) {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
 	}
 	kv := map[string]string{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
@@ -161,18 +191,10 @@ func ReadConfig(name string) (Config, error) {
 			continue
 		}
 		k, v, ok := strings.Cut(line, "=")
-		if !ok {
-			return Config{}, fmt.Errorf("%s:%d: want KEY=value", name, n)
+		if !ok || k == "" {
+			return nil, fmt.Errorf("%s:%d: want KEY=value", name, n)
 		}
 		kv[k] = v
 	}
-	if err := sc.Err(); err != nil {
-		return Config{}, err
-	}
-	c := Config{Server: kv[keyServer], Relay: kv[keyRelay], Unattended: Unattended(kv[keyUnattended]),
-		Display: kv[keyDisplay], XAuthority: kv[keyXAuth]}
-	if c.Server == "" {
-		return c, errors.New(name + ": no " + keyServer)
-	}
-	return c, nil
+	return kv, sc.Err()
 }

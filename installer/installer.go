@@ -228,7 +228,9 @@ func (in *Installer) waitHealthy(ctx context.Context, oldPID int) (ServiceStatus
 	var err error
 	for {
 		st, err = in.svc.Status(ctx)
-		if err == nil && st.Active && st.PID != 0 && st.PID != oldPID {
+		// A manager that reports no PID (launchd, Windows through
+		// kardianos) restarts synchronously: active means the new process.
+		if err == nil && st.Active && (st.PID == 0 || st.PID != oldPID) {
 			break
 		}
 		if time.Now().After(deadline) {

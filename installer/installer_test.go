@@ -10,10 +10,12 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -40,7 +42,10 @@ func fakeAgent(args []string) int {
 			fmt.Fprintln(os.Stderr, "fake agent: config not in the environment")
 			return 2
 		}
-		select {} // until SIGTERM
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		<-ctx.Done()
+		return 0
 	}
 	return 2
 }
