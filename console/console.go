@@ -28,6 +28,8 @@ type Store interface {
 	SLAPolicyService
 	SessionService
 	KPIService
+	AgentService
+	EscalationService
 	AuthService
 
 	// Close releases the store's connections.

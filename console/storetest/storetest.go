@@ -118,6 +118,8 @@ func Run(t *testing.T, h Harness) {
 		{"SessionEvents", testSessionEvents},
 		{"CSAT", testCSAT},
 		{"KPIs", testKPIs},
+		{"EscalationRules", testEscalationRules},
+		{"ApplyEscalation", testApplyEscalation},
 		{"LoginSessions", testLoginSessions},
 		{"TOTPSteps", testTOTPSteps},
 		{"RecoveryCodes", testRecoveryCodes},
