@@ -108,6 +108,7 @@ type Server struct {
 	codes    *codes.Store[string] // code → session id
 	limiter  *codes.Limiter
 	metrics  *metrics
+	auditLog *auditLog
 	stop     chan struct{} // closed by Close; ends the sweeper
 	sweeper  sync.WaitGroup
 
@@ -129,6 +130,7 @@ func New(verifier *proto.Verifier, opts Options) *Server {
 		codes:    codes.NewStore[string](opts.MaxCodes, opts.Now),
 		limiter:  codes.NewLimiter(opts.Redeem, opts.Now),
 		metrics:  newMetrics(opts.Registerer),
+		auditLog: newAuditLog(),
 		stop:     make(chan struct{}),
 		agents:   make(map[string]*peer),
 		sessions: make(map[string]*session),
@@ -144,12 +146,14 @@ func New(verifier *proto.Verifier, opts Options) *Server {
 //	GET /v1/agent       WebSocket for agents (device token)
 //	GET /v1/technician  WebSocket for technicians (technician token)
 //	GET /v1/presence    which devices are online (service token, Bearer)
+//	GET /v1/events      the audit events of sessions, for the console (service token)
 //	GET /healthz        liveness and counts
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/agent", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, proto.KindDevice) })
 	mux.HandleFunc("GET /v1/technician", func(w http.ResponseWriter, r *http.Request) { s.serveWS(w, r, proto.KindTechnician) })
 	mux.HandleFunc("GET /v1/presence", s.servePresence)
+	mux.HandleFunc("GET /v1/events", s.serveEvents)
 	mux.HandleFunc("GET /healthz", s.serveHealth)
 	return mux
 }

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/reachdesk/reach/proto"
@@ -138,6 +139,7 @@ func (s *Server) createCode(p *peer, id string, b *proto.CodeCreate) error {
 	p.sessions[sid] = sess
 	// The code expires on its own; the session goes with it.
 	sess.timer = time.AfterFunc(ttl, func() { s.expire(sess, waitingAgent, "the session code expired") })
+	s.audit(sess, proto.AuditCodeCreated, "")
 	s.mu.Unlock()
 	s.metrics.codes.WithLabelValues("created").Inc()
 	return s.reply(p, id, sid, &proto.CodeCreated{Code: code, Expires: expires})
@@ -168,6 +170,7 @@ func (s *Server) redeem(p *peer, id string, b *proto.CodeRedeem) error {
 	sess.agent = p
 	sess.deviceID = p.subject()
 	p.sessions[sid] = sess
+	s.audit(sess, proto.AuditCodeRedeemed, p.src.String())
 	out := s.askConsentLocked(sess, false)
 	joined, err := proto.Encode("", sid, &proto.PeerJoined{Device: proto.DeviceRef{ID: p.subject(), Name: p.claims.Name}})
 	if err == nil {
@@ -197,6 +200,7 @@ func (s *Server) connect(p *peer, id string, b *proto.Connect) error {
 	s.sessions[sid] = sess
 	p.sessions[sid] = sess
 	agent.sessions[sid] = sess
+	s.audit(sess, proto.AuditRequested, "")
 	created, err := proto.Encode(id, sid, &proto.SessionCreated{Device: proto.DeviceRef{ID: agent.subject(), Name: agent.claims.Name}})
 	if err != nil {
 		s.mu.Unlock()
@@ -245,14 +249,16 @@ func (s *Server) decide(p *peer, sid string, b *proto.ConsentDecision, raw []byt
 		out = append(out, delivery{sess.tech, raw})
 	}
 	if b.Decision == proto.DecisionDeny {
+		s.audit(sess, proto.AuditConsent, string(b.Decision))
 		s.metrics.sessions.WithLabelValues("denied").Inc()
-		out = append(out, s.endLocked(sess, "")...)
+		out = append(out, s.endLockedAs(sess, "", "consent denied")...)
 		s.mu.Unlock()
 		s.deliver(out)
 		return nil
 	}
 	sess.state = active
 	granted := grant(sess.requested, b)
+	s.audit(sess, proto.AuditConsent, auditGrant(b.Decision, granted))
 	for _, party := range []*peer{sess.tech, sess.agent} {
 		if party == nil {
 			continue
@@ -306,7 +312,11 @@ func (s *Server) end(p *peer, sid string, raw []byte) error {
 	if to := sess.other(p); to != nil {
 		out = append(out, delivery{to, raw})
 	}
-	s.endLocked(sess, "")
+	by := "ended by the technician"
+	if p == sess.agent {
+		by = "ended by the device"
+	}
+	s.endLockedAs(sess, "", by)
 	s.mu.Unlock()
 	s.deliver(out)
 	return nil
@@ -325,9 +335,16 @@ func (s *Server) partyLocked(p *peer, sid string) (*session, error) {
 // endLocked removes sess and returns a session.end for every party still
 // connected when reason is not empty.
 func (s *Server) endLocked(sess *session, reason string) []delivery {
+	return s.endLockedAs(sess, reason, reason)
+}
+
+// endLockedAs is endLocked recording audit as the reason in the relay's
+// audit log.
+func (s *Server) endLockedAs(sess *session, reason, audit string) []delivery {
 	if s.sessions[sess.sid] != sess {
 		return nil // already ended
 	}
+	s.audit(sess, proto.AuditEnded, audit)
 	sess.stopTimer()
 	delete(s.sessions, sess.sid)
 	if sess.code != "" {
@@ -376,8 +393,10 @@ func (s *Server) leaveLocked(sess *session, p *peer) []delivery {
 	}
 	if p == sess.tech {
 		sess.tech = nil
+		s.audit(sess, proto.AuditPartyLeft, "technician")
 	} else {
 		sess.agent = nil
+		s.audit(sess, proto.AuditPartyLeft, "device")
 	}
 	if sess.timer == nil {
 		s.armResumeLocked(sess)
@@ -428,6 +447,7 @@ func (s *Server) resumeLocked(p *peer, r proto.Resume) []delivery {
 	}
 	sess.stopTimer()
 	s.metrics.sessions.WithLabelValues("resumed").Inc()
+	s.audit(sess, proto.AuditResumed, "")
 	var out []delivery
 	for _, party := range []*peer{sess.tech, sess.agent} {
 		if data, err := proto.Encode("", sess.sid, &proto.SessionResumed{}); err == nil {
@@ -462,4 +482,14 @@ func grant(requested []proto.Permission, d *proto.ConsentDecision) []proto.Permi
 		out = append(out, p)
 	}
 	return out
+}
+
+// auditGrant describes a consent decision and the permissions it granted,
+// e.g. "control: view,control,clipboard".
+func auditGrant(d proto.Decision, granted []proto.Permission) string {
+	names := make([]string, len(granted))
+	for i, p := range granted {
+		names[i] = string(p)
+	}
+	return string(d) + ": " + strings.Join(names, ",")
 }
