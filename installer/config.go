@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"sort"
@@ -108,6 +109,11 @@ func checkURL(name, s string, schemes ...string) error {
 			if u.User != nil {
 				return fmt.Errorf("%s URL must not carry credentials", name)
 			}
+			// Plain http/ws would let anyone on the path enroll the device
+			// to themselves: only to this machine (tests, all-in-one).
+			if (sc == "http" || sc == "ws") && !loopback(u.Hostname()) {
+				return fmt.Errorf("%s URL %q: use %ss:// (plain %s only to this machine)", name, s, sc, sc)
+			}
 			return nil
 		}
 	}
@@ -197,4 +203,12 @@ func readKV(name string) (map[string]string, error) {
 		kv[k] = v
 	}
 	return kv, sc.Err()
+}
+
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -277,6 +277,7 @@ func TestInstallErrorsLeaveNothing(t *testing.T) {
 		{"bad token", InstallRequest{Config: testConfig, Token: "bad"}, nil, "invalid or expired"},
 		{"no token", InstallRequest{Config: testConfig}, ErrTokenRequired, "token is required"},
 		{"bad server", InstallRequest{Config: Config{Server: "ftp://x", Unattended: UnattendedConsent}, Token: "good"}, nil, "want https|http"},
+		{"plain http to another host", InstallRequest{Config: Config{Server: "http://console.example.com", Unattended: UnattendedConsent}, Token: "good"}, nil, "use https://"},
 		{"credentials in URL", InstallRequest{Config: Config{Server: "https://u:p@x", Unattended: UnattendedConsent}, Token: "good"}, nil, "credentials"},
 		{"bad policy", InstallRequest{Config: Config{Server: "https://x", Unattended: "sometimes"}, Token: "good"}, nil, "consent or allow"},
 		{"newline in display", InstallRequest{Config: Config{Server: "https://x", Unattended: UnattendedConsent, Display: ":0\nLD_PRELOAD=/x"}, Token: "good"}, nil, "not allowed"},

@@ -48,6 +48,13 @@ func commands() []command {
 		{"diagnose", "run the diagnostics and print the results", runDiagnose},
 		{"join", "join a technician's session with the code they gave you", runJoin},
 		{"serve", "stay connected for unattended sessions", runServe},
+		{"quick", "get help once, without installing: enter the technician's code", runQuick},
+		{"install", "install as a service and enroll with the console (root)", runInstall},
+		{"uninstall", "remove the service and what install wrote (root)", runUninstall},
+		{"upgrade", "replace the installed binary, rolling back if unhealthy (root)", runUpgrade},
+		{"status", "show the installed service's state", runStatus},
+		{"service", "run under launchd or the Windows service manager (install sets it up)", runService},
+		{"version", "print the version", runVersion},
 	}
 }
 

@@ -1,0 +1,344 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/reachdesk/reach/agent/consent"
+	"github.com/reachdesk/reach/agent/session"
+	"github.com/reachdesk/reach/internal/envflag"
+)
+
+// quickPath is the console endpoint that registers a quick-support agent's
+// ephemeral key (proto/agentapi.PathQuick).
+const quickPath = "/agent/v1/quick"
+
+// quickResponse is the console's answer (proto/agentapi.QuickResponse).
+type quickResponse struct {
+	Token       string   `json:"token"`        // relay token for this quick agent
+	ConsoleKeys []string `json:"console_keys"` // base64 raw Ed25519
+	RelayURL    string   `json:"relay_url"`
+}
+
+// runQuick gives one attended session without installing or enrolling:
+// the end user enters the technician's code, the agent makes an ephemeral
+// key that lives only in memory, registers it with the console for that
+// code, joins the session and exits. Nothing is written to disk.
+func runQuick(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("quick", "-server URL [CODE]", stderr)
+	var (
+		server  = fs.String("server", "", "console URL, e.g. https://help.example.com (required)")
+		relay   = fs.String("relay", "", "relay URL; default: the one the console names")
+		display = fs.String("display", "", "X display to share (default $DISPLAY)")
+		fps     = fs.Int("fps", 30, "highest video frame rate")
+	)
+	var ui uiFlags
+	ui.register(fs)
+	if err := envflag.Parse(fs, "REACH_AGENT", args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	mode, err := ui.resolve(*display)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	if fs.NArg() > 1 {
+		fs.Usage()
+		return errUsage
+	}
+	if err := checkQuickServer(*server); err != nil {
+		fmt.Fprintln(stderr, err)
+		return errUsage
+	}
+	q := &quick{
+		server: strings.TrimSuffix(*server, "/"), relay: *relay,
+		client: &http.Client{Timeout: 30 * time.Second},
+		opts:   session.Options{Display: *display, FPS: *fps, Logger: logger(stderr)},
+	}
+	// Keys for this run only: generated in memory, never written.
+	if _, q.key, err = ed25519.GenerateKey(rand.Reader); err != nil {
+		return err
+	}
+	// The relay connection outlives an interrupt long enough to tell the
+	// technician that the end user stopped the session.
+	q.runCtx, q.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	defer q.close()
+
+	code := normalizeCode(fs.Arg(0))
+	var reg *quickResponse
+	if code == "" && mode == "terminal" {
+		// Ask before the consent prompt starts reading the terminal; a
+		// mistyped code may be typed again.
+		for reg == nil {
+			if code, err = askCode(ctx, stdin, stdout); err != nil {
+				return fmt.Errorf("quick: %w", err)
+			}
+			if reg, err = q.register(ctx, code); errors.Is(err, errBadCode) {
+				fmt.Fprintln(stdout, err)
+			} else if err != nil {
+				return fmt.Errorf("quick: %w", err)
+			}
+		}
+	} else if code != "" {
+		if reg, err = q.register(ctx, code); err != nil {
+			return fmt.Errorf("quick: %w", err)
+		}
+	}
+
+	// Without a code yet, the end-user page asks for it (the hook the
+	// page's code form calls).
+	joined := make(chan *session.Session, 1)
+	var pageJoin func(ctx context.Context, code string) error
+	if reg == nil {
+		pageJoin = func(ctx context.Context, code string) error {
+			code = normalizeCode(code)
+			r, err := q.register(ctx, code)
+			if err != nil {
+				return err
+			}
+			s, err := q.connect(ctx, code, r)
+			if err == nil {
+				joined <- s
+			}
+			return err
+		}
+	}
+	eu, err := ui.start(*display, pageJoin, &q.agent, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	defer eu.close()
+	q.prompter = eu.prompter
+	q.opts.OnStatus, q.opts.OnChat = eu.status, eu.chat
+
+	var s *session.Session
+	if reg != nil {
+		s, err = q.connect(ctx, code, reg)
+	} else {
+		select {
+		case s = <-joined:
+		case <-ctx.Done():
+			err = ctx.Err()
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("quick: %w", err)
+	}
+	select {
+	case <-s.Done():
+	case <-ctx.Done():
+		s.Stop()
+		<-s.Done()
+	}
+	eu.waitCSAT(ctx, s.ID())
+	return s.Err()
+}
+
+// quick is one quick-support run.
+type quick struct {
+	server, relay string
+	client        *http.Client
+	key           ed25519.PrivateKey
+	opts          session.Options
+	prompter      consent.Prompter
+	agent         atomic.Pointer[session.Agent]
+	runCtx        context.Context
+	cancel        context.CancelFunc
+
+	mu   sync.Mutex // guards done, runCtx and cancel
+	done chan error // the agent's Run result; nil while no agent runs
+}
+
+// errBadCode is a code the console refused; the user may type it again.
+var errBadCode = errors.New("that code is invalid or has expired; check it with your technician")
+
+// connect starts an agent with the identity the console gave for code and
+// joins the session.
+func (q *quick) connect(ctx context.Context, code string, reg *quickResponse) (*session.Session, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.done != nil {
+		return nil, errors.New("a session is already being joined")
+	}
+	keys := make([]ed25519.PublicKey, 0, len(reg.ConsoleKeys))
+	for _, k := range reg.ConsoleKeys {
+		b, err := base64.StdEncoding.DecodeString(k)
+		if err != nil || len(b) != ed25519.PublicKeySize {
+			return nil, errors.New("the console sent a malformed public key")
+		}
+		keys = append(keys, ed25519.PublicKey(b))
+	}
+	if len(keys) == 0 {
+		return nil, errors.New("the console sent no public key")
+	}
+	relayURL := q.relay
+	if relayURL == "" {
+		relayURL = reg.RelayURL
+	}
+	if relayURL == "" {
+		return nil, errors.New("the console names no relay: give -relay")
+	}
+	relayURL = strings.TrimSuffix(relayURL, "/")
+	if !strings.HasSuffix(relayURL, "/v1/agent") {
+		relayURL += "/v1/agent"
+	}
+	token := reg.Token
+	a, err := session.New(session.Config{
+		RelayURL: relayURL, Token: func(context.Context) (string, error) { return token, nil },
+		DeviceKey: q.key, ConsoleKeys: keys, Policy: consent.PolicyDeny, Prompter: q.prompter,
+	}, q.opts)
+	if err != nil {
+		return nil, err
+	}
+	q.agent.Store(a)
+	q.done = make(chan error, 1)
+	go func(done chan error) { done <- a.Run(q.runCtx) }(q.done)
+	s, err := a.Join(ctx, code)
+	if err != nil {
+		// Let the user try again with a fresh agent.
+		q.stopLocked()
+		return nil, fmt.Errorf("join: %w", err)
+	}
+	return s, nil
+}
+
+// register posts the ephemeral public key for code to the console.
+func (q *quick) register(ctx context.Context, code string) (*quickResponse, error) {
+	if len(code) != 9 || strings.Trim(code, "0123456789") != "" {
+		return nil, errBadCode
+	}
+	body, _ := json.Marshal(map[string]string{
+		"code": code, "public_key": base64.StdEncoding.EncodeToString(q.key.Public().(ed25519.PublicKey)),
+	})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.server+quickPath, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := q.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reach the console: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return nil, fmt.Errorf("console: %w", err)
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusGone:
+		return nil, errBadCode
+	case resp.StatusCode == http.StatusTooManyRequests:
+		return nil, errors.New("too many attempts; wait a few minutes and try again")
+	case resp.StatusCode/100 != 2:
+		var e struct {
+			Error struct{ Message string } `json:"error"`
+		}
+		json.Unmarshal(b, &e)
+		if e.Error.Message == "" {
+			e.Error.Message = resp.Status
+		}
+		return nil, fmt.Errorf("console refused the quick-support key: %.200s", e.Error.Message)
+	}
+	var r quickResponse
+	if err := json.Unmarshal(b, &r); err != nil || r.Token == "" {
+		return nil, errors.New("console: malformed answer to the quick-support key")
+	}
+	return &r, nil
+}
+
+// close stops the agent, if one runs.
+func (q *quick) close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.stopLocked()
+	q.cancel()
+}
+
+func (q *quick) stopLocked() {
+	if q.done == nil {
+		return
+	}
+	q.cancel()
+	<-q.done
+	q.done = nil
+	q.agent.Store(nil)
+	q.runCtx, q.cancel = context.WithCancel(context.Background())
+}
+
+// checkQuickServer wants https, or http only to this machine: the
+// console's answer decides whom the end user's screen is shown to.
+func checkQuickServer(s string) error {
+	if s == "" {
+		return errors.New("-server is required: your help desk's console URL")
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("-server %q is not a URL", s)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
+			return nil
+		}
+	}
+	return fmt.Errorf("-server must be an https:// URL (http:// only to this machine), not %q", s)
+}
+
+// normalizeCode drops the spaces and dashes people type in codes.
+func normalizeCode(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(s), " ", ""), "-", "")
+}
+
+// askCode asks for the session code on the terminal. It reads byte by
+// byte, so the consent prompt that reads the same input later misses
+// nothing.
+func askCode(ctx context.Context, in io.Reader, out io.Writer) (string, error) {
+	for {
+		fmt.Fprint(out, "Session code from your technician: ")
+		var line []byte
+		b := make([]byte, 1)
+		for {
+			if ctx.Err() != nil {
+				return "", ctx.Err()
+			}
+			n, err := in.Read(b)
+			if n == 1 {
+				if b[0] == '\n' {
+					break
+				}
+				if len(line) < 64 {
+					line = append(line, b[0])
+				}
+			}
+			if err != nil {
+				if errors.Is(err, io.EOF) && len(line) > 0 {
+					break
+				}
+				return "", fmt.Errorf("no session code entered: %w", err)
+			}
+		}
+		if code := normalizeCode(string(line)); code != "" {
+			return code, nil
+		}
+	}
+}
