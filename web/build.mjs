@@ -22,6 +22,7 @@ const outIdx = process.argv.indexOf("--out");
 const root = outIdx > 0 ? process.argv[outIdx + 1] : "..";
 const embedded = { bundle: true, format: "esm", target: "es2022", minify: true, legalComments: "none", logLevel: "warning", charset: "utf8" };
 const apps = [
+  { src: "console", entry: "console/main.ts", name: "console", out: join(root, "console/webui/assets") },
   { src: "enduser", entry: "enduser/enduser.ts", name: "enduser", out: join(root, "agent/enduser/assets") },
 ];
 for (const app of apps) {

@@ -1,0 +1,205 @@
+// Admin pages: users and roles, device groups and their grants, enrollment
+// tokens, SLA policies and webhooks. Each is a list with a create form;
+// secrets (enrollment tokens, webhook secrets) are shown once.
+
+import { del, get, patch, post } from "../api.js";
+import type { List, User } from "../api.js";
+import { h, replace } from "../dom.js";
+import type { Child } from "../dom.js";
+import { duration, when } from "../format.js";
+import { field, form, input, link, select, table, toast } from "../ui.js";
+import type { Column, Page } from "../ui.js";
+
+type Row = Record<string, unknown> & { id: number };
+
+const SECTIONS: [string, string][] = [
+  ["/admin/users", "Users and roles"],
+  ["/admin/groups", "Device groups"],
+  ["/admin/enrollment", "Enrollment tokens"],
+  ["/admin/sla", "SLA policies"],
+  ["/admin/webhooks", "Webhooks"],
+];
+
+function subnav(active: string): HTMLElement {
+  return h("nav", { "aria-label": "Admin", class: "tabs" }, ...SECTIONS.map(([path, label]) => {
+    const a = link(path, label);
+    if (path === active) a.setAttribute("aria-current", "page");
+    return a;
+  }));
+}
+
+interface CrudSpec {
+  path: string;
+  title: string;
+  api: string;
+  columns: Column<Row>[];
+  create: () => Child[];
+  body: (d: FormData) => unknown;
+  /** created shows what the answer holds once (a secret), or nothing. */
+  created?: (r: Record<string, unknown>) => Child;
+  actions?: (r: Row, reload: () => void) => Child;
+}
+
+function crud(spec: CrudSpec): Page {
+  return async (main) => {
+    const list = h("div", { id: "admin-list" });
+    const once = h("div", { "aria-live": "polite" });
+    const reload = async () => {
+      const rows = await get<List<Row>>(spec.api);
+      const cols = spec.actions ? [...spec.columns, { title: "", cell: (r: Row) => spec.actions!(r, () => void reload()) }] : spec.columns;
+      replace(list, table<Row>(spec.title, cols, rows.items));
+    };
+    const f = form(spec.create(), "Create", async (d) => {
+      const r = await post<Record<string, unknown>>(spec.api, spec.body(d));
+      replace(once, spec.created?.(r) ?? null);
+      toast("Created");
+      await reload();
+    }, { "aria-label": "Create" });
+    replace(main, h("h1", {}, "Admin"), subnav(spec.path), h("div", { class: "grid2" },
+      h("section", { class: "panel" }, h("h2", {}, spec.title), list),
+      h("section", { class: "panel" }, h("h2", {}, "New"), once, f)));
+    await reload();
+  };
+}
+
+const str = (k: string) => (r: Row) => (r[k] === undefined || r[k] === null ? "" : String(r[k]));
+
+function secretBox(label: string, value: unknown): Child {
+  if (typeof value !== "string" || !value) return null;
+  return h("div", { class: "panel", role: "alert" }, h("strong", {}, label + " (shown once, copy it now):"), h("pre", { class: "raw", id: "secret-value" }, value));
+}
+
+const users = crud({
+  path: "/admin/users", title: "Users", api: "/users",
+  columns: [
+    { title: "Name", cell: str("name") }, { title: "Email", cell: str("email") }, { title: "Role", cell: str("role") },
+    { title: "Level", cell: (r) => (r["level"] ? "L" + r["level"] : "") }, { title: "2FA", cell: (r) => (r["totp_enabled"] ? "on" : "off") },
+    { title: "Status", cell: (r) => (r["disabled"] ? "disabled" : "active") },
+  ],
+  create: () => [
+    field("Name", input("name", { required: true, maxlength: 200 })), field("Email", input("email", { type: "email", required: true })),
+    field("Role", select("role", [["technician", "Technician"], ["viewer", "Viewer"], ["admin", "Admin"]])),
+    field("Level", select("level", [["1", "L1"], ["2", "L2"], ["3", "L3"]])),
+    field("Initial password", input("password", { type: "password", autocomplete: "new-password", required: true, minlength: 12 }), "At least 12 characters; they change it at first sign-in."),
+  ],
+  body: (d) => ({ name: d.get("name"), email: d.get("email"), role: d.get("role"), level: Number(d.get("level")), password: d.get("password") }),
+  actions: (r, reload) => {
+    const b = h("button", { type: "button" }, r["disabled"] ? "Enable" : "Disable");
+    b.addEventListener("click", () => void patch("/users/" + r.id, { disabled: !r["disabled"] }).then(reload, (e: Error) => toast(e.message, true)));
+    return b;
+  },
+});
+
+const groups = crud({
+  path: "/admin/groups", title: "Device groups", api: "/groups",
+  columns: [{ title: "Name", cell: str("name") }, { title: "Description", cell: str("description") }, { title: "Unattended policy", cell: str("policy") }],
+  create: () => [field("Name", input("name", { required: true, maxlength: 100 })), field("Description", input("description", { maxlength: 500 }))],
+  body: (d) => ({ name: d.get("name"), description: d.get("description") }),
+  actions: (r) => {
+    const b = h("button", { type: "button" }, "Grant…");
+    b.addEventListener("click", () => grantDialog(r));
+    return b;
+  },
+});
+
+/** grantDialog gives a user or team permissions on a group. */
+function grantDialog(group: Row): void {
+  const perms = ["view", "control", "unattended", "clipboard", "files"];
+  const dlg = h("dialog", { "aria-labelledby": "grant-title" });
+  const users = select("user_id", []);
+  get<List<User>>("/users").then((l) => replace(users, ...l.items.map((u) => h("option", { value: String(u.id) }, u.name || u.email))));
+  const f = form([
+    h("h2", { id: "grant-title" }, "Permissions on " + String(group["name"] ?? "")),
+    field("User", users),
+    h("fieldset", {}, h("legend", {}, "Permissions"), ...perms.map((p) => h("label", {}, h("input", { type: "checkbox", name: "perm", value: p }), " " + p))),
+  ], "Grant", async (d) => {
+    await post(`/groups/${group.id}/grants`, { user_id: Number(d.get("user_id")), permissions: d.getAll("perm") });
+    toast("Granted");
+    dlg.close();
+    dlg.remove();
+  });
+  const cancel = h("button", { type: "button" }, "Cancel");
+  cancel.addEventListener("click", () => {
+    dlg.close();
+    dlg.remove();
+  });
+  dlg.append(f, cancel);
+  document.body.appendChild(dlg);
+  dlg.showModal();
+}
+
+const enrollment = crud({
+  path: "/admin/enrollment", title: "Enrollment tokens", api: "/enrollment-tokens",
+  columns: [
+    { title: "Name", cell: str("name") }, { title: "Group", cell: str("group_id") },
+    { title: "Uses", cell: (r) => `${r["uses"] ?? 0} / ${r["max_uses"] || "∞"}` },
+    { title: "Expires", cell: (r) => when(r["expires_at"] as string) }, { title: "Status", cell: (r) => (r["revoked_at"] ? "revoked" : "active") },
+  ],
+  create: () => [
+    field("Name", input("name", { required: true, maxlength: 100 })), field("Group ID", input("group_id", { inputmode: "numeric", required: true, pattern: "[0-9]+" })),
+    field("Maximum uses", input("max_uses", { type: "number", min: 0, value: 10 }), "0 means no limit."),
+    field("Valid for (days)", input("days", { type: "number", min: 1, max: 365, value: 7 })),
+  ],
+  body: (d) => ({ name: d.get("name"), group_id: Number(d.get("group_id")), max_uses: Number(d.get("max_uses")), expires_in: Number(d.get("days")) * 86400 }),
+  created: (r) => secretBox("Enrollment token", r["token"] ?? r["secret"]),
+  actions: (r, reload) => {
+    if (r["revoked_at"]) return null;
+    const b = h("button", { type: "button" }, "Revoke");
+    b.addEventListener("click", () => void post(`/enrollment-tokens/${r.id}/revoke`).then(reload, (e: Error) => toast(e.message, true)));
+    return b;
+  },
+});
+
+const secs = (v: unknown) => (typeof v === "number" ? duration(v > 1e8 ? v / 1e9 : v) : String(v ?? ""));
+
+const sla = crud({
+  path: "/admin/sla", title: "SLA policies", api: "/sla-policies",
+  columns: [
+    { title: "Name", cell: str("name") },
+    { title: "Targets (first response / resolution)", cell: (r) => {
+      const t = (r["targets"] ?? {}) as Record<string, { first_response?: unknown; resolution?: unknown }>;
+      return h("ul", {}, ...Object.entries(t).map(([p, x]) => h("li", {}, `${p}: ${secs(x.first_response)} / ${secs(x.resolution)}`)));
+    } },
+    { title: "Calendar", cell: (r) => String((r["calendar"] as { tz?: string } | undefined)?.tz ?? "UTC") },
+  ],
+  create: () => [
+    field("Name", input("name", { required: true })),
+    ...[1, 2, 3, 4].map((p) => h("div", { class: "row" }, field(`P${p} first response (minutes)`, input(`fr${p}`, { type: "number", min: 1, value: [15, 60, 240, 480][p - 1]! })),
+      field(`P${p} resolution (hours)`, input(`res${p}`, { type: "number", min: 1, value: [4, 8, 24, 72][p - 1]! })))),
+    field("Time zone", input("tz", { value: Intl.DateTimeFormat().resolvedOptions().timeZone })),
+  ],
+  body: (d) => ({
+    name: d.get("name"),
+    targets: Object.fromEntries([1, 2, 3, 4].map((p) => ["P" + p, { first_response: Number(d.get("fr" + p)) * 60, resolution: Number(d.get("res" + p)) * 3600 }])),
+    calendar: { tz: d.get("tz") },
+  }),
+});
+
+const webhooks = crud({
+  path: "/admin/webhooks", title: "Webhooks", api: "/webhooks",
+  columns: [{ title: "URL", cell: str("url") }, { title: "Events", cell: (r) => ((r["events"] as string[] | undefined) ?? []).join(", ") }, { title: "Active", cell: (r) => (r["disabled"] ? "no" : "yes") }],
+  create: () => [
+    field("URL", input("url", { type: "url", required: true, placeholder: "https://…" })),
+    h("fieldset", {}, h("legend", {}, "Events"), ...["ticket.created", "ticket.updated", "ticket.commented", "ticket.escalated", "ticket.sla_warning", "ticket.sla_breached", "session.started", "session.ended", "session.csat"].map((e) =>
+      h("label", { class: "row" }, h("input", { type: "checkbox", name: "events", value: e, checked: true }), e))),
+  ],
+  body: (d) => ({ url: d.get("url"), events: d.getAll("events") }),
+  created: (r) => secretBox("Signing secret", r["secret"]),
+  actions: (r, reload) => {
+    const b = h("button", { type: "button" }, "Delete");
+    b.addEventListener("click", () => {
+      if (confirm("Delete this webhook?")) void del("/webhooks/" + r.id).then(reload, (e: Error) => toast(e.message, true));
+    });
+    return b;
+  },
+});
+
+/** adminPages are the admin routes. */
+export const adminPages: [string, string, Page][] = [
+  ["/admin", "Admin", users],
+  ["/admin/users", "Users", users],
+  ["/admin/groups", "Device groups", groups],
+  ["/admin/enrollment", "Enrollment tokens", enrollment],
+  ["/admin/sla", "SLA policies", sla],
+  ["/admin/webhooks", "Webhooks", webhooks],
+];

@@ -1,0 +1,172 @@
+// The device list (fleet search) and the device page: inventory by
+// section, changes over time, diagnostics, sessions and "Connect".
+
+import { get, post, qs } from "../api.js";
+import type { Device, List, Session } from "../api.js";
+import { h, replace } from "../dom.js";
+import type { Child } from "../dom.js";
+import { ago, when } from "../format.js";
+import { label, render } from "../inventory.js";
+import { current } from "../state.js";
+import { errorBox, field, input, kv, link, navigate, select, table, tabs, toast } from "../ui.js";
+
+function name(d: Device): string {
+  return d.name || d.hostname || "#" + d.id;
+}
+
+function os(d: Device): string {
+  return d.os || [d.os_name, d.os_version].filter(Boolean).join(" ");
+}
+
+function presence(d: Device): HTMLElement {
+  return d.online ? h("span", { class: "badge online" }, "online") : h("span", { class: "badge offline" }, "offline");
+}
+
+/** deviceList is /devices. */
+export async function deviceList(main: HTMLElement, _p: Record<string, string>, query: URLSearchParams): Promise<void> {
+  const q = input("q", { type: "search", value: query.get("q") ?? "", placeholder: "name, hostname, serial", id: "device-search" });
+  const sw = input("software", { value: query.get("software") ?? "", placeholder: "e.g. chromium" });
+  const ver = input("version_below", { value: query.get("version_below") ?? "", placeholder: "e.g. 120", size: 8 });
+  const disk = input("disk_above", { type: "number", min: 0, max: 100, value: query.get("disk_above") ?? "", size: 5 });
+  const online = select("online", [["", "Any"], ["true", "Online"], ["false", "Offline"]], query.get("online") ?? "");
+  const results = h("div", { "aria-live": "polite" });
+  const load = async () => {
+    const params = { q: q.value.trim(), software: sw.value.trim(), version_below: ver.value.trim(), disk_above: disk.value, online: online.value };
+    history.replaceState(null, "", "/devices" + qs(params));
+    try {
+      const list = await get<List<Device>>("/devices" + qs(params));
+      replace(results, table<Device>("Devices", [
+        { title: "Name", cell: (d) => link("/devices/" + d.id, name(d)) },
+        { title: "Status", cell: presence },
+        { title: "OS", cell: os },
+        { title: "Group", cell: (d) => d.group ?? (d.group_id ? "#" + d.group_id : "") },
+        { title: "Disk", cell: (d) => (d.disk_used_pct !== undefined ? d.disk_used_pct.toFixed(0) + "%" : "—") },
+        { title: "Last seen", cell: (d) => (d.online ? "now" : ago(d.last_seen_at)) },
+      ], list.items, (d) => "/devices/" + d.id));
+    } catch (err) {
+      replace(results, errorBox(err));
+    }
+  };
+  const f = h("form", { class: "filters", role: "search", "aria-label": "Search the fleet" },
+    field("Search", q), field("Software", sw), field("Version below", ver), field("Disk used above %", disk), field("Presence", online),
+    h("button", { type: "submit", class: "primary" }, "Search"));
+  f.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    void load();
+  });
+  online.addEventListener("change", () => void load());
+  replace(main, h("h1", {}, "Devices"), f, results);
+  await load();
+}
+
+/** devicePage is /devices/:id. */
+export async function devicePage(main: HTMLElement, p: Record<string, string>): Promise<void> {
+  const id = Number(p["id"]);
+  const raw = await get<Device | { device: Device }>("/devices/" + id);
+  const d = "device" in raw ? raw.device : raw;
+  const connect = h("button", { type: "button", class: "primary", id: "connect" }, "Connect");
+  connect.disabled = current.me?.user.role === "viewer";
+  connect.addEventListener("click", () => navigate("/sessions/new?device=" + id));
+  replace(main,
+    h("div", { class: "row" }, h("h1", { id: "device-name" }, name(d)), presence(d), connect),
+    h("section", { class: "panel" }, kv([
+      ["Hostname", d.hostname ?? ""], ["OS", os(d)], ["Model", d.model ?? ""], ["Serial", d.serial ?? ""],
+      ["Group", d.group ?? (d.group_id ? "#" + d.group_id : "")], ["Enrolled", when(d.enrolled_at)], ["Last seen", d.online ? "now" : ago(d.last_seen_at)],
+    ])),
+    h("section", { class: "panel" }, tabs("Device sections", [
+      ["Inventory", () => inventory(id)],
+      ["Changes", () => changes(id)],
+      ["Diagnostics", () => diagnostics(id)],
+      ["Sessions", () => sessions(id)],
+    ])),
+  );
+}
+
+async function inventory(id: number): Promise<Child> {
+  const inv = await get<Record<string, unknown>>(`/devices/${id}/inventory`);
+  const doc = (inv["inventory"] as Record<string, unknown> | undefined) ?? inv;
+  const sections = Object.entries(doc).filter(([k]) => !["schema", "version", "collected_at", "device_id"].includes(k));
+  const search = input("inv-filter", { type: "search", placeholder: "filter rows (software, services…)", id: "inventory-filter" });
+  const body = h("div", { id: "inventory" });
+  const refresh = h("button", { type: "button" }, "Ask for a fresh inventory");
+  refresh.disabled = current.me?.user.role === "viewer";
+  refresh.addEventListener("click", () => {
+    post(`/devices/${id}/inventory/refresh`).then(() => toast("The agent was asked to report"), (e: Error) => toast(e.message, true));
+  });
+  const paint = () => {
+    const f = search.value.trim().toLowerCase();
+    replace(body, ...sections.map(([k, v]) => h("section", { class: "inv-section", "aria-label": label(k) }, h("h3", {}, label(k)), render(v, k, 0, f))));
+  };
+  search.addEventListener("input", paint);
+  paint();
+  return h("div", {}, h("div", { class: "row" }, field("Filter", search), refresh),
+    doc["collected_at"] ? h("p", { class: "muted" }, "Collected " + when(String(doc["collected_at"]))) : null, body);
+}
+
+interface Change {
+  at?: string;
+  created_at?: string;
+  section?: string;
+  summary?: string;
+  changes?: unknown;
+  diff?: unknown;
+}
+
+async function changes(id: number): Promise<Child> {
+  const list = await get<List<Change>>(`/devices/${id}/changes`);
+  if (list.items.length === 0) return h("p", { class: "muted" }, "No changes recorded yet.");
+  return h("ol", { class: "timeline", id: "changes", "aria-label": "Changes over time" }, ...list.items.map((c) =>
+    h("li", {}, h("strong", {}, `${when(c.at ?? c.created_at)} · ${c.section ? label(c.section) : "inventory"}`),
+      c.summary ? h("div", {}, c.summary) : null,
+      c.changes !== undefined || c.diff !== undefined ? render(c.changes ?? c.diff, "changes", 1) : null)));
+}
+
+interface Diag {
+  id?: number;
+  check?: string;
+  status?: string;
+  summary?: string;
+  requested_at?: string;
+  completed_at?: string;
+  created_at?: string;
+  result?: unknown;
+  results?: unknown;
+}
+
+async function diagnostics(id: number): Promise<Child> {
+  const run = h("button", { type: "button", class: "primary", id: "run-diagnostics" }, "Run diagnostics");
+  run.disabled = current.me?.user.role === "viewer";
+  const out = h("div", {});
+  const load = async () => {
+    const list = await get<List<Diag>>(`/devices/${id}/diagnostics`);
+    replace(out, list.items.length === 0 ? h("p", { class: "muted" }, "No diagnostics yet.") :
+      h("ul", { class: "comments" }, ...list.items.map((r) => h("li", {},
+        h("div", { class: "meta" }, `${when(r.completed_at ?? r.requested_at ?? r.created_at)} · ${r.check ?? "diagnostics"} · ${r.status ?? ""}`),
+        r.summary ? h("div", { class: r.status === "fail" ? "bad-text" : r.status === "warn" ? "warn-text" : "" }, r.summary) : null,
+        r.result !== undefined || r.results !== undefined ? h("details", {}, h("summary", {}, "Details"), render(r.result ?? r.results, "result", 1)) : null))));
+  };
+  run.addEventListener("click", () => {
+    run.disabled = true;
+    post(`/devices/${id}/diagnostics`, { checks: [] }).then(() => {
+      toast("Diagnostics requested; results appear when the agent answers.");
+      setTimeout(() => void load().finally(() => (run.disabled = false)), 3000);
+    }, (e: Error) => {
+      toast(e.message, true);
+      run.disabled = false;
+    });
+  });
+  await load();
+  return h("div", {}, run, out);
+}
+
+async function sessions(id: number): Promise<Child> {
+  const list = await get<List<Session>>("/sessions" + qs({ device_id: id }));
+  return table<Session>("Sessions", [
+    { title: "Session", cell: (s) => "#" + s.id },
+    { title: "Kind", cell: (s) => s.kind },
+    { title: "Ticket", cell: (s) => (s.ticket_id ? link("/tickets/" + s.ticket_id, "#" + s.ticket_id) : "") },
+    { title: "Started", cell: (s) => when(s.started_at ?? s.created_at) },
+    { title: "Ended", cell: (s) => when(s.ended_at) },
+    { title: "Consent", cell: (s) => s.consent ?? "" },
+  ], list.items);
+}
