@@ -31,6 +31,7 @@ type Store interface {
 	AgentService
 	EscalationService
 	AuthService
+	RelayEventService
 
 	// Close releases the store's connections.
 	Close() error

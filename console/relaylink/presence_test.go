@@ -1,4 +1,4 @@
-package presence_test
+package relaylink_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/reachdesk/reach/console/presence"
+	"github.com/reachdesk/reach/console/relaylink"
 	"github.com/reachdesk/reach/console/signing"
 	"github.com/reachdesk/reach/proto"
 	"github.com/reachdesk/reach/relay"
@@ -64,7 +64,7 @@ func TestOnlineReflectsAgentConnections(t *testing.T) {
 	}
 	defer agent.Close()
 
-	c, err := presence.New("ws"+strings.TrimPrefix(srv.URL, "http")+"/v1/agent", signer, presence.Options{CacheTTL: -1})
+	c, err := relaylink.NewPresence("ws"+strings.TrimPrefix(srv.URL, "http")+"/v1/agent", signer, relaylink.Options{CacheTTL: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestOnlineCachesAndBatches(t *testing.T) {
 	signer := newSigner(t)
 	srv, queries := relayFor(t, signer)
 	now := time.Unix(1_800_000_000, 0)
-	c, err := presence.New(srv.URL, signer, presence.Options{Now: func() time.Time { return now }})
+	c, err := relaylink.NewPresence(srv.URL, signer, relaylink.Options{Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +134,7 @@ func TestOnlineErrors(t *testing.T) {
 	signer := newSigner(t)
 	other := newSigner(t)
 	srv, _ := relayFor(t, other) // trusts another console
-	c, err := presence.New(srv.URL, signer, presence.Options{})
+	c, err := relaylink.NewPresence(srv.URL, signer, relaylink.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestOnlineErrors(t *testing.T) {
 		t.Fatal("relay down: want an error")
 	}
 	for _, bad := range []string{"relay.example", "ftp://relay.example", "::"} {
-		if _, err := presence.New(bad, signer, presence.Options{}); err == nil {
+		if _, err := relaylink.NewPresence(bad, signer, relaylink.Options{}); err == nil {
 			t.Errorf("New(%q): want an error", bad)
 		}
 	}
