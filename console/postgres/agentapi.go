@@ -259,15 +259,19 @@ func (db *DB) AppendAgentEvents(ctx context.Context, events []*console.AgentEven
 	}
 	now := db.nowUTC()
 	err := db.tx(ctx, func(tx pgx.Tx) error {
-		sessions := map[string]int64{}
+		type sidKey struct {
+			sid    string
+			device int64
+		}
+		sessions := map[sidKey]int64{}
 		for _, e := range events {
-			sessionID, ok := sessions[e.SID]
+			sessionID, ok := sessions[sidKey{e.SID, e.DeviceID}]
 			if !ok {
 				var err error
 				if sessionID, err = sessionOfSID(ctx, tx, e.SID, e.DeviceID); err != nil {
 					return err
 				}
-				sessions[e.SID] = sessionID
+				sessions[sidKey{e.SID, e.DeviceID}] = sessionID
 			}
 			at := norm(e.At)
 			if at.IsZero() {

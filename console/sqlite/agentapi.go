@@ -266,7 +266,11 @@ func (db *DB) AppendAgentEvents(ctx context.Context, events []*console.AgentEven
 	}
 	now := db.nowUTC()
 	err := db.write(ctx, func(tx *sql.Tx) error {
-		sessions := map[string]int64{}
+		type sidKey struct {
+			sid    string
+			device int64
+		}
+		sessions := map[sidKey]int64{}
 		for _, e := range events {
 			prev, err := scanAgentEvent(tx.QueryRowContext(ctx, `SELECT `+agentEventCols+` FROM agent_events WHERE device_id = ? AND key = ?`,
 				e.DeviceID, e.Key))
@@ -278,12 +282,12 @@ func (db *DB) AppendAgentEvents(ctx context.Context, events []*console.AgentEven
 			if !errors.Is(err, sql.ErrNoRows) {
 				return err
 			}
-			sessionID, ok := sessions[e.SID]
+			sessionID, ok := sessions[sidKey{e.SID, e.DeviceID}]
 			if !ok {
 				if sessionID, err = sessionOfSID(ctx, tx, e.SID, e.DeviceID); err != nil {
 					return err
 				}
-				sessions[e.SID] = sessionID
+				sessions[sidKey{e.SID, e.DeviceID}] = sessionID
 			}
 			e.At, e.ReceivedAt, e.SessionID, e.Duplicate = norm(e.At), now, sessionID, false
 			if e.At.IsZero() {

@@ -19,6 +19,7 @@ var agentAPITests = []struct {
 	{"DeviceCommands", testDeviceCommands},
 	{"RecordDiagnostics", testRecordDiagnostics},
 	{"AgentEvents", testAgentEvents},
+	{"AgentEventsLinkToSessions", testAgentEventsLink},
 	{"QuickKeys", testQuickKeys},
 }
 
@@ -281,4 +282,46 @@ func testQuickKeys(t *testing.T, h Harness) {
 	n, err := s.DeleteExpiredQuickKeys(ctx, e.clock.Now())
 	e.must(err)
 	equal(t, "expired keys deleted", n, int64(2))
+}
+
+func testAgentEventsLink(t *testing.T, h Harness) {
+	e := newEnv(t, h)
+	s, ctx := e.s, e.ctx
+	d := e.device(e.group(), "ws-1")
+	other := e.device(e.group(), "ws-2")
+	tech := e.tech()
+	// Events can arrive before the browser reports the relay sid.
+	early := []*console.AgentEvent{{DeviceID: d.ID, Key: "a", SID: "sid-1", Type: "consent", Detail: json.RawMessage(`{"decision":"view"}`)}}
+	e.must(s.AppendAgentEvents(ctx, early))
+	equal(t, "not linked yet", early[0].SessionID, int64(0))
+
+	sess := &console.Session{Kind: console.SessionUnattended, DeviceID: d.ID, TechnicianID: tech.ID, Consent: console.ConsentPending}
+	e.must(s.CreateSession(ctx, sess))
+	_, err := s.UpdateSession(ctx, sess.ID, console.SessionUpdate{RelaySID: ptr("sid-1")})
+	e.must(err)
+	n, err := s.LinkAgentEvents(ctx, "sid-1")
+	e.must(err)
+	equal(t, "linked", n, 1)
+	n, err = s.LinkAgentEvents(ctx, "sid-1")
+	e.must(err)
+	equal(t, "linked once", n, 0)
+
+	// Later events are linked as they arrive; another device cannot write
+	// into this session's timeline.
+	late := []*console.AgentEvent{
+		{DeviceID: d.ID, Key: "b", SID: "sid-1", Type: "chat", Detail: json.RawMessage(`{"text":"hi"}`)},
+		{DeviceID: other.ID, Key: "c", SID: "sid-1", Type: "chat", Detail: json.RawMessage(`{"text":"spoof"}`)},
+	}
+	e.must(s.AppendAgentEvents(ctx, late))
+	equal(t, "own device linked, other not", []int64{late[0].SessionID, late[1].SessionID}, []int64{sess.ID, 0})
+	timeline, err := s.FindSessionEvents(ctx, console.SessionEventFilter{SessionID: sess.ID})
+	e.must(err)
+	equal(t, "timeline", len(timeline), 2)
+	var detail struct {
+		SID    string          `json:"sid"`
+		Detail json.RawMessage `json:"detail"`
+	}
+	e.must(json.Unmarshal(timeline[1].Detail, &detail))
+	equal(t, "timeline entry", []any{timeline[1].Source, timeline[1].Type, detail.SID, string(detail.Detail)},
+		[]any{console.SourceAgent, "chat", "sid-1", `{"text":"hi"}`})
 }
