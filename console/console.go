@@ -30,6 +30,7 @@ type Store interface {
 	KPIService
 	AgentService
 	EscalationService
+	WebhookService
 	AuthService
 	RelayEventService
 

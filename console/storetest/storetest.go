@@ -120,6 +120,8 @@ func Run(t *testing.T, h Harness) {
 		{"KPIs", testKPIs},
 		{"EscalationRules", testEscalationRules},
 		{"ApplyEscalation", testApplyEscalation},
+		{"Webhooks", testWebhooks},
+		{"WebhookClaimRace", testWebhookClaimRace},
 		{"LoginSessions", testLoginSessions},
 		{"TOTPSteps", testTOTPSteps},
 		{"RecoveryCodes", testRecoveryCodes},
