@@ -241,7 +241,7 @@ func (q *query) time(name string) time.Time {
 
 // list is a page of items; Next is the cursor of the following page.
 type list[T any] struct {
-	Items []T  `json:"items"`
+	Items []T    `json:"items"`
 	Next  string `json:"next,omitempty"`
 }
 

@@ -107,7 +107,9 @@ func (p *perms) UnmarshalJSON(b []byte) error {
 // seconds is a duration on the wire as whole seconds.
 type seconds time.Duration
 
-func (d seconds) MarshalJSON() ([]byte, error) { return json.Marshal(int64(time.Duration(d) / time.Second)) }
+func (d seconds) MarshalJSON() ([]byte, error) {
+	return json.Marshal(int64(time.Duration(d) / time.Second))
+}
 
 func (d *seconds) UnmarshalJSON(b []byte) error {
 	var n int64
@@ -156,7 +158,9 @@ type teamJSON struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-func toTeam(t *console.Team) teamJSON { return teamJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt} }
+func toTeam(t *console.Team) teamJSON {
+	return teamJSON{ID: t.ID, Name: t.Name, CreatedAt: t.CreatedAt}
+}
 
 type groupJSON struct {
 	ID          int64     `json:"id"`
