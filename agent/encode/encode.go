@@ -41,8 +41,11 @@ type Encoder interface {
 	Codec() Codec
 	// Encode compresses img, shown at pts (time since the stream began;
 	// it must increase from call to call). A picture of a different size
-	// than the previous one restarts the stream with a keyframe.
+	// than the previous one restarts the stream with a keyframe. It is
+	// EncodeFrame with zero FrameOptions.
 	Encode(img *image.YCbCr, pts time.Duration) (Frame, error)
+	// EncodeFrame is Encode with per-frame options.
+	EncodeFrame(img *image.YCbCr, pts time.Duration, opts FrameOptions) (Frame, error)
 	// SetBitrate changes the target bitrate, in bits per second, from the
 	// next frame on.
 	SetBitrate(bps int) error
@@ -55,6 +58,20 @@ type Encoder interface {
 	Close() error
 }
 
+// FrameOptions tune the encoding of one picture.
+type FrameOptions struct {
+	// Changed lists the areas of the picture, in its coordinates, that
+	// may differ from the previous picture. The encoder codes only the
+	// 16x16 macroblocks they touch and repeats the rest as they are,
+	// which saves both time and bits when little changed. Nil means the
+	// whole picture may have changed. An empty, non-nil slice repeats the
+	// previous frame in a few dozen bytes: a heartbeat that keeps a
+	// receiver which times out on silence (Chromium asks for a keyframe
+	// after 3 s without a frame) from asking for a keyframe. Keyframes
+	// always code everything.
+	Changed []image.Rectangle
+}
+
 // Frame is one compressed picture.
 type Frame struct {
 	// Data is the compressed frame, owned by the caller; empty if the
@@ -64,6 +81,9 @@ type Frame struct {
 	Keyframe bool
 	// PTS is the presentation time passed to Encode.
 	PTS time.Duration
+	// Quantizer is the frame's quantizer index on libvpx's 0 (best)
+	// to 63 (coarsest) scale, or -1 where the encoder does not say.
+	Quantizer int
 }
 
 // Config sets up an encoder.
@@ -80,11 +100,32 @@ type Config struct {
 	// encoding slower, and under contention libvpx's VP8 threads spin and
 	// burn several times the CPU.
 	Threads int
-	// Speed trades quality for CPU: libvpx's cpu_used. Zero means 12 for
-	// VP8 (positive values let VP8 adapt its speed to the frame budget)
-	// and 9, the fastest, for VP9.
+	// Speed trades quality for CPU: libvpx's cpu_used. Zero means -5 for
+	// VP8 and 9, the fastest, for VP9.
+	//
+	// VP8 at a fixed speed of -5 (negative values are fixed speeds)
+	// still finds the motion of scrolled text: a 1080p terminal
+	// scrolling 60 lines a second costs about 4 KB a frame at 9 ms of
+	// CPU. From -7 on, and at positive (adaptive) values once the
+	// machine is loaded, its motion search gives up on text and the same
+	// scrolling costs 25 KB a frame at the coarsest quantizer for the
+	// same CPU time (docs/benchmarks.md).
 	Speed int
+	// MaxQuantizer is the coarsest quantizer (0..63) the rate control
+	// may use; zero means DefaultMaxQuantizer. A lower bound on quality:
+	// when the bitrate cannot pay for a frame at this quantizer, the
+	// frame overshoots the bitrate instead of turning text into blur.
+	MaxQuantizer int
 }
+
+// Quantizer bounds, on libvpx's 0..63 scale.
+const (
+	// DefaultMaxQuantizer keeps 10-point terminal text legible at 1080p
+	// while it scrolls (docs/benchmarks.md).
+	DefaultMaxQuantizer = 56
+	// minQuantizer is the finest quantizer the rate control uses.
+	minQuantizer = 2
+)
 
 const (
 	defaultBitrate   = 2_500_000
@@ -102,6 +143,9 @@ func (c Config) withDefaults() Config {
 	if c.Threads == 0 {
 		c.Threads = max(1, min(runtime.NumCPU()/2, maxThreads))
 	}
+	if c.MaxQuantizer == 0 {
+		c.MaxQuantizer = DefaultMaxQuantizer
+	}
 	return c
 }
 
@@ -115,6 +159,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: frame rate %d outside 1..%d", ErrInvalid, c.FrameRate, maxFrameRate)
 	case c.Threads < 1 || c.Threads > 64:
 		return fmt.Errorf("%w: %d threads", ErrInvalid, c.Threads)
+	case c.MaxQuantizer < minQuantizer || c.MaxQuantizer > 63:
+		return fmt.Errorf("%w: max quantizer %d outside %d..63", ErrInvalid, c.MaxQuantizer, minQuantizer)
 	}
 	return nil
 }

@@ -28,6 +28,21 @@ static vpx_codec_err_t enc_control(vpx_encoder *e, int id, int value) {
 	return vpx_codec_control_(&e->ctx, id, value);
 }
 
+// enc_active_map limits the next frames to the macroblocks (16x16) whose
+// byte in map is 1; a NULL map makes every macroblock active again. libvpx
+// copies the map.
+static vpx_codec_err_t enc_active_map(vpx_encoder *e, unsigned char *map, unsigned rows, unsigned cols) {
+	vpx_active_map_t m = {map, rows, cols};
+	return vpx_codec_control_(&e->ctx, VP8E_SET_ACTIVEMAP, &m);
+}
+
+// enc_last_q returns the quantizer (0..63) of the last frame, or -1.
+static int enc_last_q(vpx_encoder *e) {
+	int q = -1;
+	if (vpx_codec_control_(&e->ctx, VP8E_GET_LAST_QUANTIZER_64, &q) != VPX_CODEC_OK) return -1;
+	return q;
+}
+
 // enc_encode wraps the caller's planes in an image on the C stack; libvpx
 // copies them before it returns.
 static vpx_codec_err_t enc_encode(vpx_encoder *e, unsigned w, unsigned h,
@@ -89,7 +104,9 @@ type vpx struct {
 	e       *C.vpx_encoder // nil after Close
 	cfg     Config
 	lastPTS time.Duration
-	started bool // a frame has been encoded since the last (re)start
+	started bool   // a frame has been encoded since the last (re)start
+	mapOn   bool   // an active map is set
+	amap    []byte // active map, one byte per macroblock
 }
 
 func newVPX(codec Codec, cfg Config) (*vpx, error) {
@@ -127,7 +144,7 @@ func (v *vpx) start() error {
 	c.g_pass = C.VPX_RC_ONE_PASS
 	c.rc_end_usage = C.VPX_CBR
 	c.rc_target_bitrate = C.uint(v.cfg.Bitrate / 1000)
-	c.rc_min_quantizer, c.rc_max_quantizer = 2, 56
+	c.rc_min_quantizer, c.rc_max_quantizer = minQuantizer, C.uint(v.cfg.MaxQuantizer)
 	c.rc_undershoot_pct, c.rc_overshoot_pct = 50, 15
 	c.rc_buf_initial_sz, c.rc_buf_optimal_sz, c.rc_buf_sz = 500, 600, 1000
 	// Every picture must come out: a dropped one is not sent again when
@@ -141,7 +158,7 @@ func (v *vpx) start() error {
 	controls := []struct{ id, value C.int }{{C.VP8E_SET_MAX_INTRA_BITRATE_PCT, maxIntraPct(v.cfg.FrameRate)}}
 	if v.codec == VP8 {
 		if speed == 0 {
-			speed = 12
+			speed = -5
 		}
 		controls = append(controls,
 			struct{ id, value C.int }{C.VP8E_SET_CPUUSED, C.int(speed)},
@@ -158,7 +175,10 @@ func (v *vpx) start() error {
 			struct{ id, value C.int }{C.VP9E_SET_TUNE_CONTENT, C.VP9E_CONTENT_SCREEN},
 			struct{ id, value C.int }{C.VP9E_SET_ROW_MT, 1},
 			struct{ id, value C.int }{C.VP9E_SET_TILE_COLUMNS, C.int(bits.Len(uint(v.cfg.Threads)) - 1)},
-			struct{ id, value C.int }{C.VP9E_SET_AQ_MODE, 3}, // cyclic refresh, as WebRTC uses
+			// No cyclic refresh: its segments override the active map
+			// (FrameOptions.Changed), and the streamer's refinement
+			// frames do its job of sharpening a still picture.
+			struct{ id, value C.int }{C.VP9E_SET_AQ_MODE, 0},
 			struct{ id, value C.int }{C.VP9E_SET_NOISE_SENSITIVITY, 0},
 			struct{ id, value C.int }{C.VP9E_SET_COLOR_SPACE, C.VPX_CS_BT_601},
 		)
@@ -170,7 +190,7 @@ func (v *vpx) start() error {
 			return err
 		}
 	}
-	v.started = false
+	v.started, v.mapOn = false, false
 	return nil
 }
 
@@ -228,6 +248,10 @@ func (v *vpx) SetFrameRate(fps int) error {
 }
 
 func (v *vpx) Encode(img *image.YCbCr, pts time.Duration) (Frame, error) {
+	return v.EncodeFrame(img, pts, FrameOptions{})
+}
+
+func (v *vpx) EncodeFrame(img *image.YCbCr, pts time.Duration, opts FrameOptions) (Frame, error) {
 	if err := checkPicture(img); err != nil {
 		return Frame{}, err
 	}
@@ -249,9 +273,15 @@ func (v *vpx) Encode(img *image.YCbCr, pts time.Duration) (Frame, error) {
 		}
 	}
 	var flags C.vpx_enc_frame_flags_t
-	if v.forceKey.Swap(false) {
+	key := v.forceKey.Swap(false) || !v.started
+	if key {
 		flags |= C.VPX_EFLAG_FORCE_KF
+		opts = FrameOptions{}
 	}
+	if err := v.activeMap(opts.Changed); err != nil {
+		return Frame{}, err
+	}
+
 	y := img.YOffset(img.Rect.Min.X, img.Rect.Min.Y)
 	c := img.COffset(img.Rect.Min.X, img.Rect.Min.Y)
 	res := C.enc_encode(v.e, C.uint(v.cfg.Width), C.uint(v.cfg.Height),
@@ -263,7 +293,7 @@ func (v *vpx) Encode(img *image.YCbCr, pts time.Duration) (Frame, error) {
 	}
 	v.started, v.lastPTS = true, pts
 
-	f := Frame{PTS: pts}
+	f := Frame{PTS: pts, Quantizer: int(C.enc_last_q(v.e))}
 	var iter C.vpx_codec_iter_t
 	for {
 		var size C.size_t
@@ -276,6 +306,45 @@ func (v *vpx) Encode(img *image.YCbCr, pts time.Duration) (Frame, error) {
 		f.Keyframe = f.Keyframe || key != 0
 	}
 	return f, nil
+}
+
+// activeMap limits the next frame to the macroblocks that changed touch;
+// nil makes them all active.
+func (v *vpx) activeMap(changed []image.Rectangle) error {
+	cols, rows := (v.cfg.Width+15)/16, (v.cfg.Height+15)/16
+	if changed == nil {
+		if !v.mapOn {
+			return nil
+		}
+		if res := C.enc_active_map(v.e, nil, C.uint(rows), C.uint(cols)); res != C.VPX_CODEC_OK {
+			return v.error("active map", res)
+		}
+		v.mapOn = false
+		return nil
+	}
+	if cap(v.amap) < rows*cols {
+		v.amap = make([]byte, rows*cols)
+	}
+	m := v.amap[:rows*cols]
+	clear(m)
+	frame := image.Rect(0, 0, v.cfg.Width, v.cfg.Height)
+	for _, r := range changed {
+		r = r.Intersect(frame)
+		if r.Empty() {
+			continue
+		}
+		for y := r.Min.Y / 16; y <= (r.Max.Y-1)/16; y++ {
+			row := m[y*cols : (y+1)*cols]
+			for x := r.Min.X / 16; x <= (r.Max.X-1)/16; x++ {
+				row[x] = 1
+			}
+		}
+	}
+	if res := C.enc_active_map(v.e, (*C.uchar)(&m[0]), C.uint(rows), C.uint(cols)); res != C.VPX_CODEC_OK {
+		return v.error("active map", res)
+	}
+	v.mapOn = true
+	return nil
 }
 
 func (v *vpx) Close() error {
