@@ -128,6 +128,7 @@ func Run(t *testing.T, h Harness) {
 		{"RelaySessions", testRelaySessions},
 		{"FinishSession", testFinishSession},
 	}
+	tests = append(tests, agentAPITests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
 	}
