@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -118,8 +119,19 @@ type check struct {
 
 // Run runs every check concurrently, each under the timeout, and returns
 // the results in the fixed order of the Check constants.
-func (r *Runner) Run(ctx context.Context) *inv.DiagReport {
-	checks := []check{
+func (r *Runner) Run(ctx context.Context) *inv.DiagReport { return r.RunChecks(ctx, nil) }
+
+// Checks returns the names of every check, in the order Run runs them.
+func Checks() []string {
+	return []string{CheckDiskSpace, CheckTopProcesses, CheckFailedServices, CheckErrorLog, CheckDNS, CheckGateway,
+		CheckConsole, CheckTimeSync, CheckPendingReboot}
+}
+
+// RunChecks runs the named checks (every check when names is empty) like
+// Run. A name that is not a check gets an unknown result saying so: there
+// is nothing else to run.
+func (r *Runner) RunChecks(ctx context.Context, names []string) *inv.DiagReport {
+	all := []check{
 		{CheckDiskSpace, r.diskSpace},
 		{CheckTopProcesses, r.topProcesses},
 		{CheckFailedServices, r.failedServices},
@@ -129,6 +141,21 @@ func (r *Runner) Run(ctx context.Context) *inv.DiagReport {
 		{CheckConsole, r.console},
 		{CheckTimeSync, r.timeSync},
 		{CheckPendingReboot, r.pendingReboot},
+	}
+	checks := all
+	if len(names) > 0 {
+		checks = nil
+		for _, n := range names {
+			c := check{n, func(context.Context) inv.DiagResult { return unknown("no such check") }}
+			for _, a := range all {
+				if a.name == n {
+					c = a
+				}
+			}
+			if !slices.ContainsFunc(checks, func(x check) bool { return x.name == n }) && len(checks) < len(all) {
+				checks = append(checks, c)
+			}
+		}
 	}
 	rep := &inv.DiagReport{Header: inv.Header{Schema: inv.SchemaVersion, AgentVersion: r.opts.AgentVersion,
 		CollectedAt: r.opts.Now().UTC().Truncate(time.Second)}, Results: make([]inv.DiagResult, len(checks))}
