@@ -3,11 +3,11 @@ package api
 import "net/http"
 
 const (
-	get    = http.MethodGet
-	post   = http.MethodPost
-	put    = http.MethodPut
-	patch  = http.MethodPatch
-	delete = http.MethodDelete
+	get   = http.MethodGet
+	post  = http.MethodPost
+	put   = http.MethodPut
+	patch = http.MethodPatch
+	del   = http.MethodDelete
 )
 
 // register declares every route: method, path, who may call it, handler.
@@ -29,32 +29,32 @@ func (s *Server) register() {
 	s.handle(post, "/api/v1/auth/totp/disable", Interactive, s.totpDisable)
 	s.handle(get, "/api/v1/auth/tokens", SignedIn, s.listTokens)
 	s.handle(post, "/api/v1/auth/tokens", Interactive, s.createToken)
-	s.handle(delete, "/api/v1/auth/tokens/{id}", SignedIn, s.deleteToken)
+	s.handle(del, "/api/v1/auth/tokens/{id}", SignedIn, s.deleteToken)
 
 	// People.
 	s.handle(get, "/api/v1/users", SignedIn, s.listUsers)
 	s.handle(post, "/api/v1/users", Admin, s.createUser)
 	s.handle(get, "/api/v1/users/{id}", SignedIn, s.getUser)
 	s.handle(patch, "/api/v1/users/{id}", Admin, s.updateUser)
-	s.handle(delete, "/api/v1/users/{id}", Admin, s.deleteUser)
-	s.handle(delete, "/api/v1/users/{id}/totp", Admin, s.resetTOTP)
+	s.handle(del, "/api/v1/users/{id}", Admin, s.deleteUser)
+	s.handle(del, "/api/v1/users/{id}/totp", Admin, s.resetTOTP)
 	s.handle(get, "/api/v1/teams", SignedIn, s.listTeams)
 	s.handle(post, "/api/v1/teams", Admin, s.createTeam)
 	s.handle(patch, "/api/v1/teams/{id}", Admin, s.renameTeam)
-	s.handle(delete, "/api/v1/teams/{id}", Admin, s.deleteTeam)
+	s.handle(del, "/api/v1/teams/{id}", Admin, s.deleteTeam)
 	s.handle(get, "/api/v1/teams/{id}/members", SignedIn, s.listTeamMembers)
 	s.handle(put, "/api/v1/teams/{id}/members/{user_id}", Admin, s.addTeamMember)
-	s.handle(delete, "/api/v1/teams/{id}/members/{user_id}", Admin, s.removeTeamMember)
+	s.handle(del, "/api/v1/teams/{id}/members/{user_id}", Admin, s.removeTeamMember)
 
 	// Device groups, grants and enrollment.
 	s.handle(get, "/api/v1/device-groups", SignedIn, s.listGroups)
 	s.handle(post, "/api/v1/device-groups", Admin, s.createGroup)
 	s.handle(patch, "/api/v1/device-groups/{id}", Admin, s.updateGroup)
-	s.handle(delete, "/api/v1/device-groups/{id}", Admin, s.deleteGroup)
+	s.handle(del, "/api/v1/device-groups/{id}", Admin, s.deleteGroup)
 	s.handle(get, "/api/v1/device-groups/{id}/grants", Admin, s.listGrants)
 	s.handle(put, "/api/v1/device-groups/{id}/grants", Admin, s.setGrant)
-	s.handle(delete, "/api/v1/device-groups/{id}/grants/users/{user_id}", Admin, s.deleteUserGrant)
-	s.handle(delete, "/api/v1/device-groups/{id}/grants/roles/{role}", Admin, s.deleteRoleGrant)
+	s.handle(del, "/api/v1/device-groups/{id}/grants/users/{user_id}", Admin, s.deleteUserGrant)
+	s.handle(del, "/api/v1/device-groups/{id}/grants/roles/{role}", Admin, s.deleteRoleGrant)
 	s.handle(get, "/api/v1/enrollment-tokens", Admin, s.listEnrollmentTokens)
 	s.handle(post, "/api/v1/enrollment-tokens", Admin, s.createEnrollmentToken)
 	s.handle(post, "/api/v1/enrollment-tokens/{id}/revoke", Admin, s.revokeEnrollmentToken)
@@ -64,7 +64,7 @@ func (s *Server) register() {
 	s.handle(post, "/api/v1/tickets", Technician, s.createTicket)
 	s.handle(get, "/api/v1/tickets/{id}", SignedIn, s.getTicket)
 	s.handle(patch, "/api/v1/tickets/{id}", Technician, s.updateTicket)
-	s.handle(delete, "/api/v1/tickets/{id}", Admin, s.deleteTicket)
+	s.handle(del, "/api/v1/tickets/{id}", Admin, s.deleteTicket)
 	s.handle(post, "/api/v1/tickets/{id}/escalate", Technician, s.escalateTicket)
 	s.handle(get, "/api/v1/tickets/{id}/history", SignedIn, s.ticketHistory)
 	s.handle(get, "/api/v1/tickets/{id}/comments", SignedIn, s.listComments)
@@ -72,29 +72,29 @@ func (s *Server) register() {
 	s.handle(get, "/api/v1/tickets/{id}/attachments", SignedIn, s.listAttachments)
 	s.handle(post, "/api/v1/tickets/{id}/attachments", Technician, s.uploadAttachment)
 	s.handle(get, "/api/v1/tickets/{id}/attachments/{aid}", SignedIn, s.downloadAttachment)
-	s.handle(delete, "/api/v1/tickets/{id}/attachments/{aid}", Technician, s.deleteAttachment)
+	s.handle(del, "/api/v1/tickets/{id}/attachments/{aid}", Technician, s.deleteAttachment)
 	s.handle(put, "/api/v1/tickets/{id}/devices/{device_id}", Technician, s.linkDevice)
-	s.handle(delete, "/api/v1/tickets/{id}/devices/{device_id}", Technician, s.unlinkDevice)
+	s.handle(del, "/api/v1/tickets/{id}/devices/{device_id}", Technician, s.unlinkDevice)
 
 	// SLA policies.
 	s.handle(get, "/api/v1/sla-policies", SignedIn, s.listSLAPolicies)
 	s.handle(post, "/api/v1/sla-policies", Admin, s.createSLAPolicy)
 	s.handle(get, "/api/v1/sla-policies/{id}", SignedIn, s.getSLAPolicy)
 	s.handle(put, "/api/v1/sla-policies/{id}", Admin, s.replaceSLAPolicy)
-	s.handle(delete, "/api/v1/sla-policies/{id}", Admin, s.deleteSLAPolicy)
+	s.handle(del, "/api/v1/sla-policies/{id}", Admin, s.deleteSLAPolicy)
 
 	// Escalation rules.
 	s.handle(get, "/api/v1/escalation-rules", SignedIn, s.listEscalationRules)
 	s.handle(post, "/api/v1/escalation-rules", Admin, s.createEscalationRule)
 	s.handle(get, "/api/v1/escalation-rules/{id}", SignedIn, s.getEscalationRule)
 	s.handle(put, "/api/v1/escalation-rules/{id}", Admin, s.replaceEscalationRule)
-	s.handle(delete, "/api/v1/escalation-rules/{id}", Admin, s.deleteEscalationRule)
+	s.handle(del, "/api/v1/escalation-rules/{id}", Admin, s.deleteEscalationRule)
 
 	// Devices.
 	s.handle(get, "/api/v1/devices", SignedIn, s.listDevices)
 	s.handle(get, "/api/v1/devices/{id}", SignedIn, s.getDevice)
 	s.handle(patch, "/api/v1/devices/{id}", Admin, s.updateDevice)
-	s.handle(delete, "/api/v1/devices/{id}", Admin, s.deleteDevice)
+	s.handle(del, "/api/v1/devices/{id}", Admin, s.deleteDevice)
 	s.handle(get, "/api/v1/devices/{id}/key", SignedIn, s.deviceKey)
 	s.handle(get, "/api/v1/devices/{id}/inventory", SignedIn, s.deviceInventory)
 	s.handle(get, "/api/v1/devices/{id}/software", SignedIn, s.deviceSoftware)
