@@ -8,6 +8,7 @@
 //
 //	inventory   print this device's inventory (no enrollment needed)
 //	diagnose    run the diagnostics and print the results
+//	enroll      register this device with the console
 //	join CODE   join an attended session with the code the technician reads out
 //	serve       stay connected to the relay for unattended sessions
 //
@@ -47,6 +48,7 @@ func commands() []command {
 		{"inventory", "print this device's inventory (no enrollment needed)", runInventory},
 		{"diagnose", "run the diagnostics and print the results", runDiagnose},
 		{"join", "join a technician's session with the code they gave you", runJoin},
+		{"enroll", "register this device with the console (token from a file or $REACH_ENROLL_TOKEN)", runEnroll},
 		{"serve", "stay connected for unattended sessions", runServe},
 		{"quick", "get help once, without installing: enter the technician's code", runQuick},
 		{"install", "install as a service and enroll with the console (root)", runInstall},

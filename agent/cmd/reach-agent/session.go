@@ -45,6 +45,9 @@ func (f *sessionFlags) register(fs *flag.FlagSet) {
 // read again at every connection, so a renewed token is picked up.
 func (f *sessionFlags) config() (session.Config, error) {
 	if f.relay == "" {
+		f.relay = enrolledRelay(f.state)
+	}
+	if f.relay == "" {
 		return session.Config{}, errors.New("-relay is required")
 	}
 	keyPEM, err := os.ReadFile(filepath.Join(f.state, deviceKeyFile))
@@ -184,6 +187,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	policy := fs.String("policy", "ask", "unattended connects: deny, ask (the logged-in user, see -ui), view or control")
 	var ui uiFlags
 	ui.register(fs)
+	var rf reportFlags
+	rf.register(fs)
 	if err := envflag.Parse(fs, "REACH_AGENT", args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -209,9 +214,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer eu.close()
+	rp, err := startReporting(ctx, f.state, &rf, logger(stderr))
+	if err != nil {
+		return err
+	}
+	defer rp.stop()
 	cfg.Policy = p
 	cfg.Prompter = eu.prompter
-	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: eu.status, OnChat: eu.chat})
+	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr),
+		OnStatus: chainStatus(eu.status, rp.status), OnChat: chainChat(eu.chat, rp.chat)})
 	if err != nil {
 		return err
 	}
