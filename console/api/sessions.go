@@ -243,8 +243,35 @@ func (s *Server) addSessionEvents(w http.ResponseWriter, r *http.Request, p *pri
 	for i, e := range req {
 		events[i] = &console.SessionEvent{SessionID: ss.ID, Source: console.SourceTechnician, Type: e.Type, Detail: e.Detail}
 	}
-	if err := s.store.AppendSessionEvents(r.Context(), events); err != nil {
+	ctx := r.Context()
+	if err := s.store.AppendSessionEvents(ctx, events); err != nil {
 		return err
+	}
+	// The browser reports when the media connection is up ("started") and
+	// the end user's answer as it saw it ("consent"); the first of each
+	// sets the session's StartedAt and Consent.
+	var upd console.SessionUpdate
+	for _, e := range req {
+		switch e.Type {
+		case "started":
+			if ss.StartedAt.IsZero() && upd.StartedAt == nil {
+				now := s.now()
+				upd.StartedAt = &now
+			}
+		case "consent":
+			var d struct {
+				Decision console.Consent `json:"decision"`
+			}
+			if json.Unmarshal(e.Detail, &d) == nil && d.Decision.Valid() && d.Decision != console.ConsentPending &&
+				ss.Consent == console.ConsentPending {
+				upd.Consent = &d.Decision
+			}
+		}
+	}
+	if upd.StartedAt != nil || upd.Consent != nil {
+		if _, err := s.store.UpdateSession(ctx, ss.ID, upd); err != nil {
+			return err
+		}
 	}
 	writeJSON(w, http.StatusCreated, newList(mapSlice(events, toSessionEvent), ""))
 	return nil
