@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/reachdesk/reach/console"
@@ -173,7 +174,7 @@ func (p *EventPoller) match(ctx context.Context) ([]*console.SessionEvent, error
 				Device     string `json:"device,omitempty"`
 				Seq        uint64 `json:"relay_seq"`
 			}{e.Detail, e.Technician, e.Device, e.Seq})
-			out = append(out, &console.SessionEvent{SessionID: id, Source: console.SourceRelay, Type: e.Type, At: e.At, Detail: detail})
+			out = append(out, &console.SessionEvent{SessionID: id, Source: console.SourceRelay, Type: eventType(e.Type), At: e.At, Detail: detail})
 		case now.Sub(e.At) < p.opts.PendingTTL:
 			keep = append(keep, e)
 		}
@@ -183,4 +184,18 @@ func (p *EventPoller) match(ctx context.Context) ([]*console.SessionEvent, error
 	}
 	p.pending = keep
 	return out, nil
+}
+
+// eventType maps a relay event type ("code.redeemed") to the console's
+// alphabet for event types ("code_redeemed").
+func eventType(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return '_'
+	}, s)
 }

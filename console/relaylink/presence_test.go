@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -25,7 +26,7 @@ import (
 func relayFor(t *testing.T, signer *signing.Signer) (*httptest.Server, *atomic.Int32) {
 	t.Helper()
 	v := proto.NewVerifier(proto.AudienceRelay, nil, signer.PublicKey())
-	r := relay.New(v, relay.Options{})
+	r := relay.New(v, relay.Options{Logger: quiet})
 	var queries atomic.Int32
 	h := r.Handler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -152,3 +153,6 @@ func TestOnlineErrors(t *testing.T) {
 		}
 	}
 }
+
+// quiet discards the in-process relays' logs.
+var quiet = slog.New(slog.DiscardHandler)

@@ -21,13 +21,13 @@ func testRelayEvents(t *testing.T, h Harness) {
 	sess := &console.Session{Kind: console.SessionAttended, TechnicianID: e.tech().ID, Consent: console.ConsentPending}
 	e.must(s.CreateSession(ctx, sess))
 	events := []*console.SessionEvent{
-		{SessionID: sess.ID, Source: console.SourceAgent, Type: "code.redeemed", Detail: json.RawMessage(`{"detail":"192.0.2.7"}`)},
-		{SessionID: sess.ID, Type: "session.ended"},
+		{SessionID: sess.ID, Source: console.SourceAgent, Type: "code_redeemed", Detail: json.RawMessage(`{"detail":"192.0.2.7"}`)},
+		{SessionID: sess.ID, Type: "session_ended"},
 	}
 	e.must(s.AppendRelayEvents(ctx, &console.RelayCursor{Relay: relay, Instance: "i1", Seq: 7}, events))
 	got, err := s.FindSessionEvents(ctx, console.SessionEventFilter{SessionID: sess.ID})
 	e.must(err)
-	if len(got) != 2 || got[0].Source != console.SourceRelay || got[1].Source != console.SourceRelay || got[0].Type != "code.redeemed" {
+	if len(got) != 2 || got[0].Source != console.SourceRelay || got[1].Source != console.SourceRelay || got[0].Type != "code_redeemed" {
 		t.Fatalf("timeline = %+v, want both events from the relay", deref(got))
 	}
 	c, err = s.FindRelayCursor(ctx, relay)

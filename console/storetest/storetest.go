@@ -127,6 +127,7 @@ func Run(t *testing.T, h Harness) {
 		{"RecoveryCodes", testRecoveryCodes},
 		{"RelaySessions", testRelaySessions},
 		{"FinishSession", testFinishSession},
+		{"RelayEvents", testRelayEvents},
 	}
 	tests = append(tests, agentAPITests...)
 	for _, tt := range tests {
