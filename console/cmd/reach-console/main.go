@@ -1,15 +1,19 @@
-// Command reach-console is the help desk's service. This build carries its
-// key management: `keys` creates the token-signing key pair, `token` issues a
-// token for scripts and tests. Every flag can also be set as
-// REACH_CONSOLE_<FLAG>.
+// Command reach-console is the help desk's service: `serve` runs the console
+// (REST API, agent API, web UI) on SQLite in its data directory or on
+// PostgreSQL (DSN from REACH_CONSOLE_DB or -db-file, never the command
+// line); `keys` creates the token-signing key pair, `token` issues a token
+// for scripts and tests. Every flag can also be set as REACH_CONSOLE_<FLAG>.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/reachdesk/reach/console/signing"
@@ -21,24 +25,30 @@ import (
 const usage = `usage: reach-console <command> [flags]
 
 commands:
+  serve    run the console (first start prints the first admin's one-time password)
   keys     create the token-signing key pair (if missing) and print the public key file
   token    issue a signed token (prints it on stdout)
   version  print the version
 `
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "reach-console:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+func run(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("no command")
 	}
 	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], os.Stdout)
 	case "keys":
 		return keys(args[1:])
 	case "token":
