@@ -75,11 +75,15 @@ func BenchmarkSession(b *testing.B) {
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "input browser → X p95, ms", percentile(in, 95), "")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "static screen, kbit/s", static.kbps, "≤ 10")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "static screen, fps decoded", static.fps, "")
+		fmt.Fprintf(w, "%-34s %6d/%-3d %10s\n", "static screen, keyframes/PLIs", static.keyframes, static.plis, "")
 		fmt.Fprintf(w, "%-34s %10.2f %10s\n", "static screen, agent CPU % of a core", staticCPU, "≤ 3")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, kbit/s", typing.kbps, "≤ 1000")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "typing, fps decoded", typing.fps, "")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling terminal, fps decoded", scrolling.fps, "≥ 30")
 		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling terminal, kbit/s", scrolling.kbps, "≤ 1000")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling, fps sent by the agent", scrolling.sentFPS, "")
+		fmt.Fprintf(w, "%-34s %10.1f %10s\n", "scrolling, agent encode ms/frame", scrolling.encodeMS, "")
+		fmt.Fprintf(w, "%-34s %6d/%-3d %10s\n", "scrolling, keyframes/PLIs", scrolling.keyframes, scrolling.plis, "")
 		fmt.Fprintf(w, "%-34s %10s\n", "codec", scrolling.codec)
 	}
 }
@@ -99,10 +103,14 @@ func cpuSeconds(tb testing.TB, pid int) float64 {
 	return (utime + stime) / 100
 }
 
-// rates are the browser's receive statistics over one phase.
+// rates are the browser's receive statistics over one phase, and the
+// agent's own averages (from its stats messages) over the same time.
 type rates struct {
-	fps, kbps float64
-	codec     string
+	fps, kbps       float64
+	codec           string
+	keyframes, plis int
+	sentFPS         float64 // frames the agent encoded per second
+	encodeMS        float64 // the agent's mean encode time per frame
 }
 
 // measure runs setup, lets the screen settle for a second and returns what
@@ -111,15 +119,19 @@ func measure(tb testing.TB, page *Page, setup func()) rates {
 	tb.Helper()
 	setup()
 	time.Sleep(time.Second)
-	page.MustEval("window.reachTest.session.receiverStats()", nil)
+	var since float64
+	page.MustEval("window.reachTest.session.receiverStats().then(() => Date.now())", &since)
 	time.Sleep(benchPhase)
 	var st struct {
-		Codec string
-		FPS   float64
-		Kbps  float64
+		Codec           string
+		FPS, Kbps       float64
+		Keyframes, PLIs int
 	}
 	page.MustEval("window.reachTest.session.receiverStats()", &st)
-	return rates{fps: st.FPS, kbps: st.Kbps, codec: st.Codec}
+	var ag struct{ FPS, EncodeMS float64 }
+	page.MustEval(fmt.Sprintf("window.reachTest.agentStats(%f)", since), &ag)
+	return rates{fps: st.FPS, kbps: st.Kbps, codec: st.Codec, keyframes: st.Keyframes, plis: st.PLIs,
+		sentFPS: ag.FPS, encodeMS: ag.EncodeMS}
 }
 
 // inputLatency moves the remote pointer 50 times from the page and returns,

@@ -82,6 +82,12 @@ export interface ReceiverStats {
   jitterBufferMs: number;
   /** bytesReceived is the total video payload received. */
   bytesReceived: number;
+  /** keyframes is the number of keyframes decoded since the previous call. */
+  keyframes: number;
+  /** plis is the number of picture loss indications (keyframe requests) sent since the previous call. */
+  plis: number;
+  /** nacks is the number of retransmission requests sent since the previous call. */
+  nacks: number;
 }
 
 /** Events a ReachSession emits, with their details. */
@@ -141,7 +147,7 @@ export class ReachSession {
   private stream: MediaStream | null = null;
   private video: HTMLVideoElement | null = null;
   private input: InputCapture | null = null;
-  private lastStats: { at: number; frames: number; bytes: number } | null = null;
+  private lastStats: { at: number; frames: number; bytes: number; keyframes: number; plis: number; nacks: number } | null = null;
 
   constructor(opts: ReachSessionOptions) {
     this.opts = opts;
@@ -302,14 +308,18 @@ export class ReachSession {
     const now = performance.now();
     const frames = num("framesDecoded");
     const bytes = num("bytesReceived");
+    const keyframes = num("keyFramesDecoded");
+    const plis = num("pliCount");
+    const nacks = num("nackCount");
+    const last = this.lastStats ?? { at: now, frames, bytes, keyframes, plis, nacks };
     let fps = 0;
     let kbps = 0;
-    if (this.lastStats && now > this.lastStats.at) {
-      const dt = (now - this.lastStats.at) / 1000;
-      fps = (frames - this.lastStats.frames) / dt;
-      kbps = ((bytes - this.lastStats.bytes) * 8) / 1000 / dt;
+    if (now > last.at) {
+      const dt = (now - last.at) / 1000;
+      fps = (frames - last.frames) / dt;
+      kbps = ((bytes - last.bytes) * 8) / 1000 / dt;
     }
-    this.lastStats = { at: now, frames, bytes };
+    this.lastStats = { at: now, frames, bytes, keyframes, plis, nacks };
     const emitted = num("jitterBufferEmittedCount");
     return {
       codec: codec?.mimeType ?? "",
@@ -321,6 +331,9 @@ export class ReachSession {
       kbps,
       jitterBufferMs: emitted ? (num("jitterBufferDelay") / emitted) * 1000 : 0,
       bytesReceived: bytes,
+      keyframes: keyframes - last.keyframes,
+      plis: plis - last.plis,
+      nacks: nacks - last.nacks,
     };
   }
 

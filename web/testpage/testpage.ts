@@ -193,6 +193,15 @@ const api = {
     clock = null;
     return latencies;
   },
+  /**
+   * agentStats averages the agent's stats messages received after since
+   * (ms since the epoch): frames sent per second, kbit/s and encode ms.
+   */
+  agentStats(since: number): { fps: number; kbps: number; encodeMs: number; count: number } {
+    const xs = log.filter((e) => e.name === "stats" && e.at >= since).map((e) => e.detail as ReachEvents["stats"]);
+    const avg = (f: (s: ReachEvents["stats"]) => number) => (xs.length ? xs.reduce((a, s) => a + f(s), 0) / xs.length : 0);
+    return { fps: avg((s) => s.fps), kbps: avg((s) => s.kbps), encodeMs: avg((s) => s.encode_ms), count: xs.length };
+  },
   /** errorText is what the page shows the technician as an error. */
   errorText: (): string => errorBox.textContent ?? "",
 };
