@@ -38,7 +38,12 @@ var pageURL = regexp.MustCompile(`open (http://127\.0\.0\.1:\d+/[A-Za-z0-9_-]{43
 // code (empty: the page asks for it) and waits for the page's address.
 func StartEndUserAgent(tb testing.TB, c *Console, r *Relay, x *xvfb.Server, code string) *EndUserAgent {
 	tb.Helper()
-	state := agentState(tb, c, "dev-1")
+	return startEndUserAgent(tb, agentState(tb, c, "dev-1"), r, x, code)
+}
+
+// startEndUserAgent is StartEndUserAgent with the identity in state.
+func startEndUserAgent(tb testing.TB, state string, r *Relay, x *xvfb.Server, code string) *EndUserAgent {
+	tb.Helper()
 	args := []string{"join", "-ui", "browser", "-open=false", "-state", state, "-relay", "ws://" + r.Addr, "-display", x.Display}
 	if code != "" {
 		args = append(args, code)

@@ -80,16 +80,17 @@ export interface User {
   email: string;
   name: string;
   role: "admin" | "technician" | "viewer";
-  level?: number;
+  level?: string | null;
   disabled?: boolean;
   totp_enabled?: boolean;
   team_id?: number;
 }
 
-/** Me is the signed-in user and the session's CSRF token. */
+/** Me is the signed-in user and the session's CSRF token (GET /auth/me). */
 export interface Me {
   user: User;
   csrf_token: string;
+  groups?: { group_id: number; permissions: string[] }[];
 }
 
 /** LoginResult answers a password sign-in. */
@@ -99,47 +100,36 @@ export interface LoginResult {
   csrf_token?: string;
 }
 
-/** SLA is a ticket's deadline state. */
-export interface SLAInfo {
-  state?: "none" | "ok" | "warning" | "breached" | "paused" | "met";
-  first_response_due?: string | null;
-  resolution_due?: string | null;
-  first_response_state?: string;
-  resolution_state?: string;
-}
-
 /** Ticket is a help-desk ticket. */
 export interface Ticket {
   id: number;
   title: string;
   description?: string;
   status: string;
-  priority: number | string;
+  priority: string;
   channel?: string;
   category?: string;
-  level?: number;
+  level?: string | null;
   requester?: { name?: string; email?: string; phone?: string };
-  assignee_id?: number | null;
-  assignee?: { id: number; name: string } | null;
-  team_id?: number | null;
+  assignee_id?: number;
+  team_id?: number;
   created_at: string;
   updated_at?: string;
-  first_response_due?: string | null;
-  resolution_due?: string | null;
-  first_responded_at?: string | null;
-  resolved_at?: string | null;
-  paused_at?: string | null;
-  sla?: SLAInfo;
+  first_response_due?: string;
+  resolution_due?: string;
+  first_responded_at?: string;
+  resolved_at?: string;
+  paused_at?: string;
   sla_state?: string;
+  next_due?: string;
   device_ids?: number[];
+  version: number;
 }
 
 /** Comment is a public or internal ticket comment. */
 export interface Comment {
   id: number;
   author_id?: number;
-  author?: string;
-  author_name?: string;
   body: string;
   internal: boolean;
   created_at: string;
@@ -149,29 +139,25 @@ export interface Comment {
 export interface TicketEvent {
   id: number;
   kind: string;
-  at?: string;
-  created_at?: string;
+  at: string;
   actor_id?: number;
-  changes?: { field: string; old: string; new: string }[];
-  detail?: unknown;
+  ref_id?: number;
+  changes: { field: string; old: string; new: string }[];
 }
 
 /** Device is an enrolled device. */
 export interface Device {
   id: number;
-  name?: string;
-  hostname?: string;
-  os?: string;
-  os_name?: string;
-  os_version?: string;
-  group_id?: number;
-  group?: string;
-  last_seen_at?: string | null;
-  online?: boolean;
-  enrolled_at?: string;
-  serial?: string;
-  model?: string;
-  disk_used_pct?: number;
+  name: string;
+  hostname: string;
+  os: { name: string; version: string };
+  group_id: number;
+  last_seen_at?: string;
+  inventory_at?: string;
+  /** online is null when presence is unknown. */
+  online: boolean | null;
+  enrolled_at: string;
+  disk_used_percent: number;
 }
 
 /** Session is a remote session (console.Session). */
@@ -182,11 +168,20 @@ export interface Session {
   device_id?: number | null;
   technician_id?: number;
   relay_sid?: string;
-  created_at?: string;
-  started_at?: string | null;
-  ended_at?: string | null;
+  permissions?: string[];
+  created_at: string;
+  started_at?: string;
+  ended_at?: string;
+  end_reason?: string;
+  duration_seconds?: number;
   consent?: string;
-  csat?: number | null;
+  recording?: boolean;
+}
+
+/** SessionDetail is GET /sessions/{id}: the session, its timeline and CSAT. */
+export interface SessionDetail extends Session {
+  timeline: SessionEvent[];
+  csat?: { score: number; comment?: string; answered_at: string };
 }
 
 /** SessionStart answers POST /sessions. */

@@ -72,4 +72,4 @@ setOnUnauthorized(() => {
   }
 });
 
-get<Me>("/me").then(signedIn, signIn);
+get<Me>("/auth/me").then(signedIn, signIn);

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/reachdesk/reach/agent/consent"
 	"github.com/reachdesk/reach/agent/session"
@@ -139,13 +140,21 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer eu.close()
+	// An enrolled device sends the session's events and the end user's
+	// rating to the console (no command polling for a one-off session).
+	rp, err := startReporting(ctx, f.state, &reportFlags{pollWait: -1}, logger(stderr))
+	if err != nil {
+		return err
+	}
+	defer rp.stop()
 	cfg.Policy = consent.PolicyDeny
 	cfg.Prompter = eu.prompter
 	// The relay connection outlives an interrupt long enough to tell the
 	// technician that the end user stopped the session.
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr), OnStatus: eu.status, OnChat: eu.chat})
+	a, err := session.New(cfg, session.Options{Display: f.display, FPS: f.fps, Logger: logger(stderr),
+		OnStatus: chainStatus(eu.status, rp.status), OnChat: chainChat(eu.chat, rp.chat)})
 	if err != nil {
 		return err
 	}
@@ -174,6 +183,15 @@ func runJoin(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		<-s.Done()
 	}
 	eu.waitCSAT(ctx, s.ID())
+	if rp != nil {
+		// Deliver the session log and rating now; what cannot go stays
+		// queued on disk for the next start.
+		fctx, fcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		if err := rp.rep.Flush(fctx); err != nil {
+			logger(stderr).Warn("session events queued for later", "err", err)
+		}
+		fcancel()
+	}
 	cancel()
 	<-done
 	return s.Err()

@@ -2,7 +2,7 @@
 // tokens, SLA policies and webhooks. Each is a list with a create form;
 // secrets (enrollment tokens, webhook secrets) are shown once.
 
-import { del, get, patch, post } from "../api.js";
+import { call, del, get, patch, post } from "../api.js";
 import type { List, User } from "../api.js";
 import { h, replace } from "../dom.js";
 import type { Child } from "../dom.js";
@@ -73,16 +73,17 @@ const users = crud({
   path: "/admin/users", title: "Users", api: "/users",
   columns: [
     { title: "Name", cell: str("name") }, { title: "Email", cell: str("email") }, { title: "Role", cell: str("role") },
-    { title: "Level", cell: (r) => (r["level"] ? "L" + r["level"] : "") }, { title: "2FA", cell: (r) => (r["totp_enabled"] ? "on" : "off") },
+    { title: "Level", cell: str("level") }, { title: "2FA", cell: (r) => (r["totp_enabled"] ? "on" : "off") },
     { title: "Status", cell: (r) => (r["disabled"] ? "disabled" : "active") },
   ],
   create: () => [
     field("Name", input("name", { required: true, maxlength: 200 })), field("Email", input("email", { type: "email", required: true })),
     field("Role", select("role", [["technician", "Technician"], ["viewer", "Viewer"], ["admin", "Admin"]])),
-    field("Level", select("level", [["1", "L1"], ["2", "L2"], ["3", "L3"]])),
-    field("Initial password", input("password", { type: "password", autocomplete: "new-password", required: true, minlength: 12 }), "At least 12 characters; they change it at first sign-in."),
+    field("Level", select("level", [["L1", "L1"], ["L2", "L2"], ["L3", "L3"], ["", "none (admins, viewers)"]])),
+    field("Initial password", input("password", { type: "password", autocomplete: "new-password", minlength: 12 }), "Leave empty to have the console generate one (shown once)."),
   ],
-  body: (d) => ({ name: d.get("name"), email: d.get("email"), role: d.get("role"), level: Number(d.get("level")), password: d.get("password") }),
+  body: (d) => ({ name: d.get("name"), email: d.get("email"), role: d.get("role"), level: d.get("level") || null, ...(d.get("password") ? { password: d.get("password") } : {}) }),
+  created: (r) => secretBox("Initial password", r["password"]),
   actions: (r, reload) => {
     const b = h("button", { type: "button" }, r["disabled"] ? "Enable" : "Disable");
     b.addEventListener("click", () => void patch("/users/" + r.id, { disabled: !r["disabled"] }).then(reload, (e: Error) => toast(e.message, true)));
@@ -91,8 +92,8 @@ const users = crud({
 });
 
 const groups = crud({
-  path: "/admin/groups", title: "Device groups", api: "/groups",
-  columns: [{ title: "Name", cell: str("name") }, { title: "Description", cell: str("description") }, { title: "Unattended policy", cell: str("policy") }],
+  path: "/admin/groups", title: "Device groups", api: "/device-groups",
+  columns: [{ title: "ID", cell: str("id") }, { title: "Name", cell: str("name") }, { title: "Description", cell: str("description") }],
   create: () => [field("Name", input("name", { required: true, maxlength: 100 })), field("Description", input("description", { maxlength: 500 }))],
   body: (d) => ({ name: d.get("name"), description: d.get("description") }),
   actions: (r) => {
@@ -106,14 +107,19 @@ const groups = crud({
 function grantDialog(group: Row): void {
   const perms = ["view", "control", "unattended", "clipboard", "files"];
   const dlg = h("dialog", { "aria-labelledby": "grant-title" });
-  const users = select("user_id", []);
-  get<List<User>>("/users").then((l) => replace(users, ...l.items.map((u) => h("option", { value: String(u.id) }, u.name || u.email))));
+  const users = select("who", [["role:technician", "Every technician"], ["role:viewer", "Every viewer"]]);
+  get<List<User>>("/users").then((l) => users.append(...l.items.map((u) => h("option", { value: "user:" + u.id }, u.name || u.email))));
+  const current = h("ul", {});
+  get<List<{ user_id?: number; role?: string; permissions: string[] }>>(`/device-groups/${group.id}/grants`).then((l) =>
+    replace(current, ...l.items.map((g) => h("li", {}, `${g.user_id ? "user #" + g.user_id : "role " + g.role}: ${g.permissions.join(", ") || "none"}`))));
   const f = form([
     h("h2", { id: "grant-title" }, "Permissions on " + String(group["name"] ?? "")),
-    field("User", users),
+    current,
+    field("Who", users),
     h("fieldset", {}, h("legend", {}, "Permissions"), ...perms.map((p) => h("label", {}, h("input", { type: "checkbox", name: "perm", value: p }), " " + p))),
   ], "Grant", async (d) => {
-    await post(`/groups/${group.id}/grants`, { user_id: Number(d.get("user_id")), permissions: d.getAll("perm") });
+    const [kind, who] = String(d.get("who")).split(":");
+    await call("PUT", `/device-groups/${group.id}/grants`, { ...(kind === "user" ? { user_id: Number(who) } : { role: who }), permissions: d.getAll("perm") });
     toast("Granted");
     dlg.close();
     dlg.remove();
@@ -133,46 +139,56 @@ const enrollment = crud({
   columns: [
     { title: "Name", cell: str("name") }, { title: "Group", cell: str("group_id") },
     { title: "Uses", cell: (r) => `${r["uses"] ?? 0} / ${r["max_uses"] || "∞"}` },
-    { title: "Expires", cell: (r) => when(r["expires_at"] as string) }, { title: "Status", cell: (r) => (r["revoked_at"] ? "revoked" : "active") },
+    { title: "Expires", cell: (r) => when(r["expires_at"] as string) }, { title: "Status", cell: (r) => (r["revoked"] ? "revoked" : r["usable"] ? "usable" : "used up or expired") },
   ],
   create: () => [
     field("Name", input("name", { required: true, maxlength: 100 })), field("Group ID", input("group_id", { inputmode: "numeric", required: true, pattern: "[0-9]+" })),
     field("Maximum uses", input("max_uses", { type: "number", min: 0, value: 10 }), "0 means no limit."),
     field("Valid for (days)", input("days", { type: "number", min: 1, max: 365, value: 7 })),
   ],
-  body: (d) => ({ name: d.get("name"), group_id: Number(d.get("group_id")), max_uses: Number(d.get("max_uses")), expires_in: Number(d.get("days")) * 86400 }),
-  created: (r) => secretBox("Enrollment token", r["token"] ?? r["secret"]),
+  body: (d) => ({ name: d.get("name"), group_id: Number(d.get("group_id")), max_uses: Number(d.get("max_uses")), expires_in_seconds: Number(d.get("days")) * 86400 }),
+  created: (r) => secretBox("Enrollment token", r["secret"]),
   actions: (r, reload) => {
-    if (r["revoked_at"]) return null;
+    if (r["revoked"]) return null;
     const b = h("button", { type: "button" }, "Revoke");
     b.addEventListener("click", () => void post(`/enrollment-tokens/${r.id}/revoke`).then(reload, (e: Error) => toast(e.message, true)));
     return b;
   },
 });
 
-const secs = (v: unknown) => (typeof v === "number" ? duration(v > 1e8 ? v / 1e9 : v) : String(v ?? ""));
+const secs = (v: unknown) => (typeof v === "number" ? duration(v) : "—");
 
 const sla = crud({
   path: "/admin/sla", title: "SLA policies", api: "/sla-policies",
   columns: [
     { title: "Name", cell: str("name") },
     { title: "Targets (first response / resolution)", cell: (r) => {
-      const t = (r["targets"] ?? {}) as Record<string, { first_response?: unknown; resolution?: unknown }>;
-      return h("ul", {}, ...Object.entries(t).map(([p, x]) => h("li", {}, `${p}: ${secs(x.first_response)} / ${secs(x.resolution)}`)));
+      const t = (r["targets"] ?? {}) as Record<string, { first_response_seconds?: unknown; resolution_seconds?: unknown }>;
+      return h("ul", {}, ...Object.entries(t).sort().map(([p, x]) => h("li", {}, `${p}: ${secs(x.first_response_seconds)} / ${secs(x.resolution_seconds)}`)));
     } },
-    { title: "Calendar", cell: (r) => String((r["calendar"] as { tz?: string } | undefined)?.tz ?? "UTC") },
+    { title: "Calendar", cell: (r) => String((r["calendar"] as { tz?: string } | undefined)?.tz || "UTC") },
+    { title: "Default", cell: (r) => (r["default"] ? "yes" : "") },
   ],
   create: () => [
     field("Name", input("name", { required: true })),
     ...[1, 2, 3, 4].map((p) => h("div", { class: "row" }, field(`P${p} first response (minutes)`, input(`fr${p}`, { type: "number", min: 1, value: [15, 60, 240, 480][p - 1]! })),
       field(`P${p} resolution (hours)`, input(`res${p}`, { type: "number", min: 1, value: [4, 8, 24, 72][p - 1]! })))),
     field("Time zone", input("tz", { value: Intl.DateTimeFormat().resolvedOptions().timeZone })),
+    field("Business hours", select("hours", [["9-17", "Monday to Friday, 9:00–17:00"], ["8-18", "Monday to Friday, 8:00–18:00"], ["24x7", "Around the clock"]])),
+    h("label", { class: "row" }, h("input", { type: "checkbox", name: "default" }), "Default policy for new tickets"),
   ],
-  body: (d) => ({
-    name: d.get("name"),
-    targets: Object.fromEntries([1, 2, 3, 4].map((p) => ["P" + p, { first_response: Number(d.get("fr" + p)) * 60, resolution: Number(d.get("res" + p)) * 3600 }])),
-    calendar: { tz: d.get("tz") },
-  }),
+  body: (d) => {
+    const hours = String(d.get("hours"));
+    const [from, to] = hours === "24x7" ? [0, 24] : hours.split("-").map(Number) as [number, number];
+    const day = [{ start: from * 60, end: to * 60 }];
+    // week is indexed by weekday, Sunday first.
+    const week = [0, 1, 2, 3, 4, 5, 6].map((wd) => (hours === "24x7" || (wd >= 1 && wd <= 5) ? day : []));
+    return {
+      name: d.get("name"), default: d.get("default") === "on",
+      targets: Object.fromEntries([1, 2, 3, 4].map((p) => ["P" + p, { first_response_seconds: Number(d.get("fr" + p)) * 60, resolution_seconds: Number(d.get("res" + p)) * 3600 }])),
+      calendar: { tz: d.get("tz"), week },
+    };
+  },
 });
 
 const webhooks = crud({

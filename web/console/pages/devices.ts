@@ -15,40 +15,52 @@ function name(d: Device): string {
 }
 
 function os(d: Device): string {
-  return d.os || [d.os_name, d.os_version].filter(Boolean).join(" ");
+  return [d.os?.name, d.os?.version].filter(Boolean).join(" ");
 }
 
 function presence(d: Device): HTMLElement {
+  if (d.online === null) return h("span", { class: "badge" }, "presence unknown");
   return d.online ? h("span", { class: "badge online" }, "online") : h("span", { class: "badge offline" }, "offline");
+}
+
+async function groupNames(): Promise<Map<number, string>> {
+  try {
+    return new Map((await get<List<{ id: number; name: string }>>("/device-groups")).items.map((g) => [g.id, g.name]));
+  } catch {
+    return new Map();
+  }
 }
 
 /** deviceList is /devices. */
 export async function deviceList(main: HTMLElement, _p: Record<string, string>, query: URLSearchParams): Promise<void> {
   const q = input("q", { type: "search", value: query.get("q") ?? "", placeholder: "name, hostname, serial", id: "device-search" });
-  const sw = input("software", { value: query.get("software") ?? "", placeholder: "e.g. chromium" });
-  const ver = input("version_below", { value: query.get("version_below") ?? "", placeholder: "e.g. 120", size: 8 });
+  const sw = input("software", { value: query.get("software") ?? "", placeholder: "e.g. Google Chrome < 120", id: "software-search" });
+  const osName = input("os", { value: query.get("os") ?? "", placeholder: "e.g. Debian" });
   const disk = input("disk_above", { type: "number", min: 0, max: 100, value: query.get("disk_above") ?? "", size: 5 });
   const online = select("online", [["", "Any"], ["true", "Online"], ["false", "Offline"]], query.get("online") ?? "");
   const results = h("div", { "aria-live": "polite" });
+  const groups = await groupNames();
   const load = async () => {
-    const params = { q: q.value.trim(), software: sw.value.trim(), version_below: ver.value.trim(), disk_above: disk.value, online: online.value };
-    history.replaceState(null, "", "/devices" + qs(params));
+    const params = { q: q.value.trim(), software: sw.value.trim(), os: osName.value.trim(), disk_above: disk.value, count: "true" };
+    history.replaceState(null, "", "/devices" + qs({ ...params, count: "", online: online.value }));
     try {
-      const list = await get<List<Device>>("/devices" + qs(params));
-      replace(results, table<Device>("Devices", [
+      const list = await get<List<Device> & { total?: number }>("/devices" + qs(params));
+      // Presence comes from the relay, not the store: filter it here.
+      const items = online.value ? list.items.filter((d) => String(d.online) === online.value) : list.items;
+      replace(results, h("p", { class: "muted" }, `${online.value ? items.length : list.total ?? items.length} devices`), table<Device>("Devices", [
         { title: "Name", cell: (d) => link("/devices/" + d.id, name(d)) },
         { title: "Status", cell: presence },
         { title: "OS", cell: os },
-        { title: "Group", cell: (d) => d.group ?? (d.group_id ? "#" + d.group_id : "") },
-        { title: "Disk", cell: (d) => (d.disk_used_pct !== undefined ? d.disk_used_pct.toFixed(0) + "%" : "—") },
+        { title: "Group", cell: (d) => groups.get(d.group_id) ?? "#" + d.group_id },
+        { title: "Disk used", cell: (d) => h("span", { class: d.disk_used_percent >= 90 ? "bad-text" : "" }, d.disk_used_percent.toFixed(0) + "%") },
         { title: "Last seen", cell: (d) => (d.online ? "now" : ago(d.last_seen_at)) },
-      ], list.items, (d) => "/devices/" + d.id));
+      ], items, (d) => "/devices/" + d.id));
     } catch (err) {
       replace(results, errorBox(err));
     }
   };
   const f = h("form", { class: "filters", role: "search", "aria-label": "Search the fleet" },
-    field("Search", q), field("Software", sw), field("Version below", ver), field("Disk used above %", disk), field("Presence", online),
+    field("Search", q), field("Software", sw, "name, or name < version"), field("OS", osName), field("Disk used above %", disk), field("Presence", online),
     h("button", { type: "submit", class: "primary" }, "Search"));
   f.addEventListener("submit", (ev) => {
     ev.preventDefault();
@@ -62,16 +74,16 @@ export async function deviceList(main: HTMLElement, _p: Record<string, string>, 
 /** devicePage is /devices/:id. */
 export async function devicePage(main: HTMLElement, p: Record<string, string>): Promise<void> {
   const id = Number(p["id"]);
-  const raw = await get<Device | { device: Device }>("/devices/" + id);
-  const d = "device" in raw ? raw.device : raw;
+  const [d, groups] = await Promise.all([get<Device>("/devices/" + id), groupNames()]);
   const connect = h("button", { type: "button", class: "primary", id: "connect" }, "Connect");
   connect.disabled = current.me?.user.role === "viewer";
   connect.addEventListener("click", () => navigate("/sessions/new?device=" + id));
   replace(main,
     h("div", { class: "row" }, h("h1", { id: "device-name" }, name(d)), presence(d), connect),
     h("section", { class: "panel" }, kv([
-      ["Hostname", d.hostname ?? ""], ["OS", os(d)], ["Model", d.model ?? ""], ["Serial", d.serial ?? ""],
-      ["Group", d.group ?? (d.group_id ? "#" + d.group_id : "")], ["Enrolled", when(d.enrolled_at)], ["Last seen", d.online ? "now" : ago(d.last_seen_at)],
+      ["Hostname", d.hostname], ["OS", os(d)], ["Disk used", d.disk_used_percent.toFixed(0) + "%"],
+      ["Group", groups.get(d.group_id) ?? "#" + d.group_id], ["Enrolled", when(d.enrolled_at)], ["Last seen", d.online ? "now" : ago(d.last_seen_at)],
+      ["Inventory from", when(d.inventory_at)],
     ])),
     h("section", { class: "panel" }, tabs("Device sections", [
       ["Inventory", () => inventory(id)],
@@ -83,9 +95,9 @@ export async function devicePage(main: HTMLElement, p: Record<string, string>): 
 }
 
 async function inventory(id: number): Promise<Child> {
-  const inv = await get<Record<string, unknown>>(`/devices/${id}/inventory`);
-  const doc = (inv["inventory"] as Record<string, unknown> | undefined) ?? inv;
-  const sections = Object.entries(doc).filter(([k]) => !["schema", "version", "collected_at", "device_id"].includes(k));
+  const inv = await get<{ inventory: Record<string, unknown>; collected_at?: string; received_at: string }>(`/devices/${id}/inventory`);
+  const doc = inv.inventory ?? {};
+  const sections = Object.entries(doc).filter(([k, v]) => typeof v === "object" && v !== null && !["schema", "version"].includes(k));
   const search = input("inv-filter", { type: "search", placeholder: "filter rows (software, services…)", id: "inventory-filter" });
   const body = h("div", { id: "inventory" });
   const refresh = h("button", { type: "button" }, "Ask for a fresh inventory");
@@ -100,37 +112,43 @@ async function inventory(id: number): Promise<Child> {
   search.addEventListener("input", paint);
   paint();
   return h("div", {}, h("div", { class: "row" }, field("Filter", search), refresh),
-    doc["collected_at"] ? h("p", { class: "muted" }, "Collected " + when(String(doc["collected_at"]))) : null, body);
+    h("p", { class: "muted" }, "Collected " + when(inv.collected_at ?? inv.received_at)), body);
 }
 
+/** Change is one inventory change (console.InventoryChange). */
 interface Change {
-  at?: string;
-  created_at?: string;
-  section?: string;
-  summary?: string;
-  changes?: unknown;
-  diff?: unknown;
+  id: number;
+  at: string;
+  section: string;
+  op: string;
+  key?: string;
+  old?: string;
+  new?: string;
 }
 
 async function changes(id: number): Promise<Child> {
   const list = await get<List<Change>>(`/devices/${id}/changes`);
   if (list.items.length === 0) return h("p", { class: "muted" }, "No changes recorded yet.");
   return h("ol", { class: "timeline", id: "changes", "aria-label": "Changes over time" }, ...list.items.map((c) =>
-    h("li", {}, h("strong", {}, `${when(c.at ?? c.created_at)} · ${c.section ? label(c.section) : "inventory"}`),
-      c.summary ? h("div", {}, c.summary) : null,
-      c.changes !== undefined || c.diff !== undefined ? render(c.changes ?? c.diff, "changes", 1) : null)));
+    h("li", {}, h("strong", {}, `${when(c.at)} · ${label(c.section)} · ${c.op}`), c.key ? " " + c.key : "",
+      c.old || c.new ? h("div", { class: "muted" }, `${c.old || "—"} → ${c.new || "—"}`) : null)));
 }
 
+/** Diag is one diagnostic result (console.DiagnosticResult). */
 interface Diag {
-  id?: number;
-  check?: string;
-  status?: string;
-  summary?: string;
-  requested_at?: string;
-  completed_at?: string;
-  created_at?: string;
-  result?: unknown;
-  results?: unknown;
+  id: number;
+  check: string;
+  status: string;
+  output?: unknown;
+  started_at?: string;
+  finished_at?: string;
+  created_at: string;
+}
+
+/** summary picks the one-line summary out of a check's output. */
+function summary(out: unknown): string {
+  if (typeof out === "object" && out !== null && "summary" in out) return String((out as { summary: unknown }).summary);
+  return "";
 }
 
 async function diagnostics(id: number): Promise<Child> {
@@ -141,9 +159,9 @@ async function diagnostics(id: number): Promise<Child> {
     const list = await get<List<Diag>>(`/devices/${id}/diagnostics`);
     replace(out, list.items.length === 0 ? h("p", { class: "muted" }, "No diagnostics yet.") :
       h("ul", { class: "comments" }, ...list.items.map((r) => h("li", {},
-        h("div", { class: "meta" }, `${when(r.completed_at ?? r.requested_at ?? r.created_at)} · ${r.check ?? "diagnostics"} · ${r.status ?? ""}`),
-        r.summary ? h("div", { class: r.status === "fail" ? "bad-text" : r.status === "warn" ? "warn-text" : "" }, r.summary) : null,
-        r.result !== undefined || r.results !== undefined ? h("details", {}, h("summary", {}, "Details"), render(r.result ?? r.results, "result", 1)) : null))));
+        h("div", { class: "meta" }, `${when(r.finished_at ?? r.created_at)} · ${label(r.check)} · ${r.status}`),
+        summary(r.output) ? h("div", { class: /fail|error/.test(r.status) ? "bad-text" : r.status === "warn" ? "warn-text" : "" }, summary(r.output)) : null,
+        r.output !== undefined ? h("details", {}, h("summary", {}, "Details"), render(r.output, "output", 1)) : null))));
   };
   run.addEventListener("click", () => {
     run.disabled = true;

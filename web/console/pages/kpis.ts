@@ -27,7 +27,8 @@ export async function kpiPage(main: HTMLElement, _p: Record<string, string>, que
     // not an admin: technicians show by id
   }
   const load = async () => {
-    const params = { from: from.value, to: to.value, bucket: bucket.value, tz: Intl.DateTimeFormat().resolvedOptions().timeZone };
+    const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const params = { from: new Date(from.value + "T00:00:00").toISOString(), to: new Date(to.value + "T00:00:00").toISOString(), bucket: bucket.value, tz };
     history.replaceState(null, "", "/kpis" + qs({ from: from.value, to: to.value, bucket: bucket.value }));
     try {
       const r = await get<KPIReport>("/kpis" + qs(params));

@@ -25,7 +25,9 @@ export function login(main: HTMLElement, done: (me: Me) => void): void {
 function totp(main: HTMLElement, done: (me: Me) => void): void {
   const code = input("code", { inputmode: "numeric", autocomplete: "one-time-code", required: true, pattern: "[0-9]{6}|[A-Za-z0-9-]{8,}", id: "login-totp", maxlength: 20 });
   const f = form([field("Authentication code", code, "The 6-digit code from your authenticator app, or a recovery code.")], "Verify", async (data) => {
-    const r = await post<LoginResult>("/auth/totp", { code: String(data.get("code") ?? "").replace(/\s/g, "") });
+    const code = String(data.get("code") ?? "").replace(/\s/g, "");
+    // Six digits are a TOTP code; anything else is a recovery code.
+    const r = await post<LoginResult>("/auth/login/totp", /^[0-9]{6}$/.test(code) ? { code } : { recovery_code: code });
     if (r.csrf_token) setCSRF(r.csrf_token);
     if (r.user && r.csrf_token) done({ user: r.user, csrf_token: r.csrf_token });
   }, { id: "totp-form", "aria-labelledby": "totp-title" });

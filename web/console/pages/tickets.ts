@@ -2,11 +2,11 @@
 // (details, comments, linked devices, session timelines, history, "Start
 // remote session").
 
-import { get, patch, post, qs } from "../api.js";
-import type { Comment, Device, List, Session, SessionEvent, Ticket, TicketEvent, User } from "../api.js";
+import { call, get, patch, post, qs } from "../api.js";
+import type { Comment, Device, List, Session, SessionDetail, SessionEvent, Ticket, TicketEvent, User } from "../api.js";
 import { h, replace } from "../dom.js";
 import type { Child } from "../dom.js";
-import { ago, duration, priority, slaView, when } from "../format.js";
+import { ago, duration, slaView, when } from "../format.js";
 import { current } from "../state.js";
 import { errorBox, field, form, input, kv, link, navigate, select, table, tabs, toast } from "../ui.js";
 
@@ -36,11 +36,17 @@ function tickSLA(): () => void {
 }
 
 function paused(t: Ticket): boolean {
-  return !!t.paused_at || t.status === "pending";
+  return !!t.paused_at;
+}
+
+/** deadline shows one of a ticket's two SLA deadlines; the console's state applies to the next one due. */
+function deadline(t: Ticket, which: "first_response" | "resolution"): HTMLElement {
+  const due = which === "first_response" ? t.first_response_due : t.resolution_due;
+  const done = which === "first_response" ? t.first_responded_at : t.resolved_at;
+  return slaCell(due, { done, paused: paused(t), state: due && due === t.next_due ? t.sla_state : undefined });
 }
 
 function assigneeName(t: Ticket, users: Map<number, string>): string {
-  if (t.assignee?.name) return t.assignee.name;
   if (t.assignee_id) return users.get(t.assignee_id) ?? "#" + t.assignee_id;
   return "unassigned";
 }
@@ -58,7 +64,7 @@ async function userNames(): Promise<Map<number, string>> {
 export async function ticketQueue(main: HTMLElement, _p: Record<string, string>, query: URLSearchParams): Promise<() => void> {
   const q = input("q", { type: "search", value: query.get("q") ?? "", placeholder: "title, requester, #id", id: "ticket-search" });
   const status = select("status", [["", "Open work"], ["all", "All"], ...STATUSES.map((s): [string, string] => [s, s])], query.get("status") ?? "");
-  const prio = select("priority", [["", "Any"], ["1", "P1"], ["2", "P2"], ["3", "P3"], ["4", "P4"]], query.get("priority") ?? "");
+  const prio = select("priority", [["", "Any"], ["P1", "P1"], ["P2", "P2"], ["P3", "P3"], ["P4", "P4"]], query.get("priority") ?? "");
   const who = select("assignee", [["", "Anyone"], ["me", "Mine"], ["none", "Unassigned"]], query.get("assignee") ?? "");
   const sla = select("sla", [["", "Any SLA state"], ["warning", "Warning"], ["breached", "Breached"]], query.get("sla") ?? "");
   const results = h("div", { id: "ticket-results", "aria-live": "polite" });
@@ -68,23 +74,24 @@ export async function ticketQueue(main: HTMLElement, _p: Record<string, string>,
   const users = await userNames();
   const load = async () => {
     const params = {
-      q: q.value.trim(), status: status.value === "all" ? "" : status.value || "open_work", priority: prio.value,
-      assignee: who.value === "me" ? String(current.me?.user.id ?? "") : who.value, sla: sla.value, sort: "due",
+      q: q.value.trim(), status: status.value === "all" ? "" : status.value || "new,open,pending,reopened", priority: prio.value,
+      assignee_id: who.value === "me" ? String(current.me?.user.id ?? "") : "", unassigned: who.value === "none" ? "true" : "",
+      sla: sla.value, sort: "due", count: "true",
     };
     history.replaceState(null, "", "/tickets" + qs({ q: q.value.trim(), status: status.value, priority: prio.value, assignee: who.value, sla: sla.value }));
     replace(results, h("p", { class: "muted" }, "Loading…"));
     try {
-      const list = await get<List<Ticket>>("/tickets" + qs(params));
-      replace(results, h("p", { class: "muted" }, `${list.items.length}${list.next ? "+" : ""} tickets`),
+      const list = await get<List<Ticket> & { total?: number }>("/tickets" + qs(params));
+      replace(results, h("p", { class: "muted", id: "ticket-count" }, `${list.total ?? list.items.length} tickets`),
         table<Ticket>("Tickets", [
           { title: "#", cell: (t) => link("/tickets/" + t.id, "#" + t.id) },
-          { title: "Pri", cell: (t) => h("span", { class: "badge " + priority(t.priority) }, priority(t.priority)) },
+          { title: "Pri", cell: (t) => h("span", { class: "badge " + t.priority }, t.priority) },
           { title: "Title", cell: (t) => t.title },
           { title: "Requester", cell: (t) => t.requester?.name ?? "" },
           { title: "Status", cell: (t) => t.status },
           { title: "Assignee", cell: (t) => assigneeName(t, users) },
-          { title: "First response", cell: (t) => slaCell(t.first_response_due, { done: t.first_responded_at, paused: paused(t), state: t.sla?.first_response_state }) },
-          { title: "Resolution", cell: (t) => slaCell(t.resolution_due, { done: t.resolved_at, paused: paused(t), state: t.sla?.resolution_state }) },
+          { title: "First response", cell: (t) => deadline(t, "first_response") },
+          { title: "Resolution", cell: (t) => deadline(t, "resolution") },
           { title: "Updated", cell: (t) => ago(t.updated_at ?? t.created_at) },
         ], list.items, (t) => "/tickets/" + t.id));
     } catch (err) {
@@ -98,7 +105,7 @@ export async function ticketQueue(main: HTMLElement, _p: Record<string, string>,
   for (const s of [status, prio, who, sla]) s.addEventListener("change", () => void load());
   const create = h("button", { type: "button", id: "new-ticket" }, "New ticket");
   create.addEventListener("click", () => newTicket(main));
-  replace(main, h("div", { class: "row" }, h("h1", {}, "Ticket queue"), h("span", { style: null }, ""), create), filters, results);
+  replace(main, h("div", { class: "row" }, h("h1", {}, "Ticket queue"), create), filters, results);
   await load();
   return tickSLA();
 }
@@ -109,15 +116,14 @@ function newTicket(main: HTMLElement): void {
     field("Description", h("textarea", { name: "description", maxlength: 20000 })),
     field("Requester name", input("requester_name", { maxlength: 200 })),
     field("Requester email", input("requester_email", { type: "email" })),
-    field("Priority", select("priority", [["3", "P3"], ["1", "P1"], ["2", "P2"], ["4", "P4"]])),
+    field("Priority", select("priority", [["P3", "P3"], ["P1", "P1"], ["P2", "P2"], ["P4", "P4"]])),
     field("Channel", select("channel", [["phone", "phone"], ["email", "email"], ["chat", "chat"], ["portal", "portal"]])),
   ], "Create ticket", async (d) => {
-    const t = await post<Ticket | { ticket: Ticket }>("/tickets", {
-      title: d.get("title"), description: d.get("description"), priority: Number(d.get("priority")), channel: d.get("channel"),
-      requester: { name: d.get("requester_name"), email: d.get("requester_email") },
+    const t = await post<Ticket>("/tickets", {
+      title: d.get("title"), description: d.get("description"), priority: d.get("priority"), channel: d.get("channel"),
+      requester: { name: d.get("requester_name"), email: d.get("requester_email"), phone: "" },
     });
-    const id = "ticket" in t ? t.ticket.id : t.id;
-    navigate("/tickets/" + id);
+    navigate("/tickets/" + t.id);
   });
   replace(main, h("h1", {}, "New ticket"), h("section", { class: "panel" }, f));
 }
@@ -125,29 +131,32 @@ function newTicket(main: HTMLElement): void {
 /** ticketPage is /tickets/:id. */
 export async function ticketPage(main: HTMLElement, p: Record<string, string>): Promise<() => void> {
   const id = Number(p["id"]);
-  const [t, users] = await Promise.all([get<Ticket>("/tickets/" + id).then(unwrap("ticket")), userNames()]);
+  const [t, users] = await Promise.all([get<Ticket>("/tickets/" + id), userNames()]);
   const start = h("button", { type: "button", class: "primary", id: "start-session" }, "Start remote session");
   start.addEventListener("click", () => navigate("/sessions/new?ticket=" + id));
   const canEdit = current.me?.user.role !== "viewer";
   start.disabled = !canEdit;
 
   const status = select("status", STATUSES.map((s): [string, string] => [s, s]), t.status);
-  const prio = select("priority", [["1", "P1"], ["2", "P2"], ["3", "P3"], ["4", "P4"]], priority(t.priority).slice(1));
-  const assignee = select("assignee_id", [["", "unassigned"], ...[...users].map(([uid, n]): [string, string] => [String(uid), n])], String(t.assignee_id ?? ""));
-  const level = select("level", [["1", "L1"], ["2", "L2"], ["3", "L3"]], String(t.level ?? 1));
+  const prio = select("priority", [["P1", "P1"], ["P2", "P2"], ["P3", "P3"], ["P4", "P4"]], t.priority);
+  const assignee = select("assignee_id", [["0", "unassigned"], ...[...users].map(([uid, n]): [string, string] => [String(uid), n])], String(t.assignee_id ?? 0));
+  const level = select("level", [["", "none"], ["L1", "L1"], ["L2", "L2"], ["L3", "L3"]], t.level ?? "");
+  let version = t.version;
   const edit = form([h("div", { class: "row" }, field("Status", status), field("Priority", prio), field("Assignee", assignee), field("Level", level))], "Save", async (d) => {
-    await patch("/tickets/" + id, {
-      status: d.get("status"), priority: Number(d.get("priority")),
-      assignee_id: d.get("assignee_id") ? Number(d.get("assignee_id")) : null, level: Number(d.get("level")),
+    // version makes a concurrent change by someone else fail instead of being overwritten.
+    const saved = await patch<Ticket>("/tickets/" + id, {
+      status: d.get("status"), priority: d.get("priority"), assignee_id: Number(d.get("assignee_id")),
+      level: d.get("level") || null, version,
     });
+    version = saved.version;
     toast("Ticket saved");
   }, { "aria-label": "Change the ticket" });
 
   replace(main,
-    h("div", { class: "row" }, h("h1", { id: "ticket-title" }, `#${t.id} ${t.title}`), h("span", { class: "badge " + priority(t.priority) }, priority(t.priority)), h("span", { class: "badge" }, t.status)),
+    h("div", { class: "row" }, h("h1", { id: "ticket-title" }, `#${t.id} ${t.title}`), h("span", { class: "badge " + t.priority }, t.priority), h("span", { class: "badge", id: "ticket-status" }, t.status)),
     h("div", { class: "grid2" },
       h("div", {},
-        h("section", { class: "panel" }, h("h2", {}, "Description"), h("p", { class: "body", style: null }, t.description || "No description.")),
+        h("section", { class: "panel" }, h("h2", {}, "Description"), h("p", { class: "body", id: "ticket-description" }, t.description || "No description.")),
         h("section", { class: "panel" }, tabs("Ticket sections", [
           ["Comments", () => comments(id)],
           ["Sessions", () => sessions(id)],
@@ -161,10 +170,10 @@ export async function ticketPage(main: HTMLElement, p: Record<string, string>): 
           ["Channel", t.channel ?? ""],
           ["Category", t.category ?? ""],
           ["Assignee", assigneeName(t, users)],
-          ["Level", "L" + (t.level ?? 1)],
+          ["Level", t.level ?? "none"],
           ["Created", when(t.created_at)],
-          ["First response", slaCell(t.first_response_due, { done: t.first_responded_at, paused: paused(t), state: t.sla?.first_response_state })],
-          ["Resolution", slaCell(t.resolution_due, { done: t.resolved_at, paused: paused(t), state: t.sla?.resolution_state })],
+          ["First response", deadline(t, "first_response")],
+          ["Resolution", deadline(t, "resolution")],
         ])),
         canEdit ? h("section", { class: "panel" }, h("h2", {}, "Update"), edit) : null,
         h("section", { class: "panel" }, h("h2", {}, "Linked devices"), await linkedDevices(t)),
@@ -174,17 +183,12 @@ export async function ticketPage(main: HTMLElement, p: Record<string, string>): 
   return tickSLA();
 }
 
-/** unwrap accepts both {"ticket": {...}} and a bare object. */
-function unwrap<T>(key: string): (v: T | Record<string, T>) => T {
-  return (v) => ((v as Record<string, T>)[key] ?? v) as T;
-}
-
 async function comments(id: number): Promise<Child> {
-  const list = await get<List<Comment>>(`/tickets/${id}/comments`);
+  const [list, users] = await Promise.all([get<List<Comment>>(`/tickets/${id}/comments`), userNames()]);
   const ul = h("ol", { class: "comments", "aria-label": "Comments" });
   for (const c of list.items) {
     ul.appendChild(h("li", { class: c.internal ? "internal" : "" },
-      h("div", { class: "meta" }, `${c.author_name ?? c.author ?? "#" + (c.author_id ?? "?")} · ${when(c.created_at)}${c.internal ? " · internal" : ""}`),
+      h("div", { class: "meta" }, `${c.author_id ? users.get(c.author_id) ?? "#" + c.author_id : "system"} · ${when(c.created_at)}${c.internal ? " · internal" : ""}`),
       h("div", { class: "body" }, c.body)));
   }
   const body = h("textarea", { name: "body", required: true, maxlength: 20000, id: "comment-body" });
@@ -210,33 +214,35 @@ export function eventText(e: SessionEvent): string {
 async function sessions(id: number): Promise<Child> {
   const list = await get<List<Session>>("/sessions" + qs({ ticket_id: id }));
   if (list.items.length === 0) return h("p", { class: "muted" }, "No remote sessions yet.");
-  const out = h("div", {});
-  for (const s of list.items) {
-    const events = await get<List<SessionEvent>>(`/sessions/${s.id}/events`).catch(() => ({ items: [] as SessionEvent[] }));
-    const len = s.started_at && s.ended_at ? duration((new Date(s.ended_at).getTime() - new Date(s.started_at).getTime()) / 1000) : "";
-    out.appendChild(h("section", { class: "panel", "aria-label": "Session " + s.id },
+  const out = h("div", { id: "ticket-sessions" });
+  for (const item of list.items) {
+    const s = await get<SessionDetail>("/sessions/" + item.id);
+    const len = s.duration_seconds ? duration(s.duration_seconds) : "";
+    out.appendChild(h("section", { class: "panel session", "aria-label": "Session " + s.id },
       h("h3", {}, `Session ${s.id} · ${s.kind} · ${when(s.started_at ?? s.created_at)}${len ? " · " + len : ""}${s.ended_at ? "" : " · running"}`),
-      kv([["Consent", s.consent ?? ""], ["Device", s.device_id ? link("/devices/" + s.device_id, "#" + s.device_id) : ""], ["CSAT", s.csat ? s.csat + " / 5" : "—"]]),
-      h("ol", { class: "timeline", "aria-label": "Timeline" }, ...events.items.map((e) => h("li", {}, eventText(e))))));
+      kv([["Consent", s.consent ?? ""], ["Permissions", (s.permissions ?? []).join(", ")], ["Device", s.device_id ? link("/devices/" + s.device_id, "#" + s.device_id) : ""],
+        ["Ended", s.ended_at ? when(s.ended_at) + (s.end_reason ? " — " + s.end_reason : "") : "running"],
+        ["CSAT", h("span", { class: "csat" }, s.csat ? s.csat.score + " / 5" : "—")]]),
+      h("ol", { class: "timeline", "aria-label": "Timeline" }, ...s.timeline.map((e) => h("li", {}, eventText(e))))));
   }
   return out;
 }
 
 async function history_(id: number): Promise<Child> {
-  const list = await get<List<TicketEvent>>(`/tickets/${id}/events`);
+  const list = await get<List<TicketEvent>>(`/tickets/${id}/history`);
   return h("ol", { class: "timeline", "aria-label": "History" }, ...list.items.map((e) =>
-    h("li", {}, `${when(e.at ?? e.created_at)} · ${e.kind}`, ...(e.changes ?? []).map((c) => h("div", { class: "muted" }, `${c.field}: ${c.old || "—"} → ${c.new || "—"}`)))));
+    h("li", {}, `${when(e.at)} · ${e.kind.replace(/_/g, " ")}`, ...(e.changes ?? []).map((c) => h("div", { class: "muted" }, `${c.field}: ${c.old || "—"} → ${c.new || "—"}`)))));
 }
 
 async function linkedDevices(t: Ticket): Promise<Child> {
   const ids = t.device_ids ?? [];
-  const devices = await Promise.all(ids.map((id) => get<Device>("/devices/" + id).then(unwrap<Device>("device")).catch(() => ({ id }) as Device)));
+  const devices = await Promise.all(ids.map((id) => get<Device>("/devices/" + id).catch(() => ({ id }) as Device)));
   const list = devices.length
-    ? h("ul", {}, ...devices.map((d) => h("li", {}, link("/devices/" + d.id, d.name || d.hostname || "#" + d.id), d.online ? h("span", { class: "badge online" }, " online") : null)))
+    ? h("ul", {}, ...devices.map((d) => h("li", {}, link("/devices/" + d.id, d.name || d.hostname || "#" + d.id), d.online ? h("span", { class: "badge online" }, "online") : null)))
     : h("p", { class: "muted" }, "No devices linked.");
   if (current.me?.user.role === "viewer") return list;
   const f = form([field("Device ID", input("device_id", { inputmode: "numeric", required: true, pattern: "[0-9]+", size: 8 }))], "Link device", async (d) => {
-    await post(`/tickets/${t.id}/devices`, { device_id: Number(d.get("device_id")) });
+    await call("PUT", `/tickets/${t.id}/devices/${Number(d.get("device_id"))}`);
     toast("Device linked");
     navigate("/tickets/" + t.id, true);
   });

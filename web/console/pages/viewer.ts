@@ -55,8 +55,7 @@ export async function viewerPage(main: HTMLElement, p: Record<string, string>, q
 
 /** pastSession shows a session that is not live in this tab. */
 async function pastSession(main: HTMLElement, id: number): Promise<void> {
-  const raw = await get<Session | { session: Session }>("/sessions/" + id);
-  const s = "session" in raw ? raw.session : raw;
+  const s = await get<Session>("/sessions/" + id);
   replace(main, h("h1", {}, "Session " + s.id),
     h("section", { class: "panel" },
       h("p", {}, s.ended_at ? "This session has ended." : "This session is not connected in this window: start a new one to see the screen."),
@@ -68,16 +67,16 @@ async function pastSession(main: HTMLElement, id: number): Promise<void> {
 function live(main: HTMLElement, sess: Session, started: SessionStart): () => void {
   document.body.classList.add("viewing");
   const back = sess.ticket_id ? "/tickets/" + sess.ticket_id : sess.device_id ? "/devices/" + sess.device_id : "/tickets";
-  const events: { at: string; type: string; detail?: unknown }[] = [];
+  const events: { type: string; detail?: unknown }[] = [];
   let flushTimer = 0;
   const flush = () => {
     flushTimer = 0;
     if (events.length === 0) return;
-    const batch = events.splice(0, events.length);
+    const batch = events.splice(0, 100);
     post(`/sessions/${sess.id}/events`, batch).catch(() => {});
   };
   const record = (type: string, detail?: unknown) => {
-    events.push({ at: new Date().toISOString(), type, detail });
+    events.push({ type, detail: { ...(detail as object), at: new Date().toISOString() } });
     if (!flushTimer) flushTimer = window.setTimeout(flush, 500);
   };
 
