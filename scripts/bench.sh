@@ -7,11 +7,12 @@
 #   store   console store: inventory ingestion, ticket queue and fleet search with 100k tickets / 10k devices, SQLite and PostgreSQL
 #   media   per-stage capture, conversion and encode cost on a 1080p Xvfb (idle, scrolling, motion)
 #   session end to end in Chromium: glass-to-glass latency, input latency, fps and bandwidth
+#   kpi     KPI report and escalation scan over 100,000 tickets, SQLite and PostgreSQL; SLA calendar arithmetic
 # Every run is bounded in count and time and targets loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 groups=("$@")
-((${#groups[@]})) || groups=(relay turn inventory media session store)
+((${#groups[@]})) || groups=(relay turn inventory media session store kpi)
 bin=$PWD/bin
 tmp=$(mktemp -d)
 pids=()
@@ -77,6 +78,12 @@ for g in "${groups[@]}"; do
     echo "== store: ingestion, then queue and fleet-search latency (seeding takes a few minutes)"
     go test -run '^$' -bench 'Store/Ingest' -benchtime 3s ./console/sqlite ./console/postgres
     go test -run '^$' -bench 'Store/(TicketQueue|FleetSearch)/' -benchtime 300x -timeout 30m ./console/sqlite ./console/postgres
+    ;;
+  kpi)
+    echo "== kpi: KPI report and escalation scan over 100,000 tickets (seeding takes a minute per store)"
+    go test -run '^$' -bench 'Compute' -benchtime 5x -timeout 30m ./console/kpi/
+    go test -run '^$' -bench 'Scan' -benchtime 5x -timeout 30m ./console/escalation/
+    go test -run '^$' -bench . ./console/sla/
     ;;
   *) echo "bench: unknown group $g" >&2; exit 2 ;;
   esac
