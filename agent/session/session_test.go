@@ -26,6 +26,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/reachdesk/reach/agent/consent"
+	"github.com/reachdesk/reach/agent/input"
 	"github.com/reachdesk/reach/agent/media"
 	"github.com/reachdesk/reach/agent/media/mediatest"
 	"github.com/reachdesk/reach/agent/session"
@@ -63,6 +64,7 @@ type env struct {
 	agent    *session.Agent
 	decision chan proto.Decision // what the end user answers; nothing: no answer
 	statuses chan session.Status
+	chats    chan string // chat lines from the technician
 }
 
 func newEnv(t *testing.T, policy consent.Policy, consentTimeout time.Duration) *env {
@@ -71,7 +73,7 @@ func newEnv(t *testing.T, policy consent.Policy, consentTimeout time.Duration) *
 	_, dkey, _ := ed25519.GenerateKey(rand.Reader)
 	e := &env{
 		x: xvfb.Start(t, xvfb.Options{Width: 640, Height: 480}), console: signing.New(ckey, nil), devKey: dkey,
-		decision: make(chan proto.Decision, 1), statuses: make(chan session.Status, 64),
+		decision: make(chan proto.Decision, 1), statuses: make(chan session.Status, 64), chats: make(chan string, 16),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n, err := node.Listen(ctx, node.Config{
@@ -108,6 +110,7 @@ func newEnv(t *testing.T, policy consent.Policy, consentTimeout time.Duration) *
 			default:
 			}
 		},
+		OnChat: func(_, text string) { e.chats <- text },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -148,6 +151,8 @@ type tech struct {
 	pc      *webrtc.PeerConnection
 	dcs     map[string]*webrtc.DataChannel
 	control chan string // messages on the control channel
+	clip    chan string // messages on the clipboard channel
+	chat    chan string // messages on the chat channel
 	video   chan *mediatest.Receiver
 	mu      sync.Mutex
 	pending []webrtc.ICECandidateInit
@@ -167,7 +172,7 @@ func newTech(t *testing.T, e *env, url string) *tech {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tc := &tech{t: t, e: e, conn: c, inbox: make(chan *proto.Message, 64), control: make(chan string, 64), video: make(chan *mediatest.Receiver, 1)}
+	tc := &tech{t: t, e: e, conn: c, inbox: make(chan *proto.Message, 64), control: make(chan string, 64), clip: make(chan string, 16), chat: make(chan string, 16), video: make(chan *mediatest.Receiver, 1)}
 	go func() {
 		for {
 			m, err := c.Recv(context.Background())
@@ -284,12 +289,14 @@ func (tc *tech) connect(start *proto.SessionStart, codecs ...string) {
 		}
 		tc.dcs[label] = dc
 	}
-	tc.dcs[proto.ChannelControl].OnMessage(func(m webrtc.DataChannelMessage) {
-		select {
-		case tc.control <- string(m.Data):
-		default:
-		}
-	})
+	for label, ch := range map[string]chan string{proto.ChannelControl: tc.control, proto.ChannelClipboard: tc.clip, proto.ChannelChat: tc.chat} {
+		tc.dcs[label].OnMessage(func(m webrtc.DataChannelMessage) {
+			select {
+			case ch <- string(m.Data):
+			default:
+			}
+		})
+	}
 	offer, err := pc.CreateOffer(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -719,4 +726,150 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// recv waits for a message on ch and decodes it into out.
+func recv(t *testing.T, ch <-chan string, what string, out any) {
+	t.Helper()
+	select {
+	case m := <-ch:
+		if err := json.Unmarshal([]byte(m), out); err != nil {
+			t.Fatalf("%s: %v in %q", what, err, m)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no %s within 10 s", what)
+	}
+}
+
+// TestSessionControls drives what the control, chat and clipboard channels
+// offer: monitor switch (with input landing on the shown monitor), quality
+// caps, keyframe on request, chat both ways, and clipboard both ways.
+func TestSessionControls(t *testing.T) {
+	e := newEnv(t, consent.PolicyDeny, 0)
+	e.x.Run(t, "xrandr", "--setmonitor", "left", "320/80x480/120+0+0", "none")
+	e.x.Run(t, "xrandr", "--setmonitor", "right", "320/80x480/120+320+0", "none")
+	painter := e.x.Painter(t)
+	painter.Fill(t, image.Rect(0, 0, 320, 480), color.RGBA{R: 255, A: 255})
+	painter.Fill(t, image.Rect(320, 0, 640, 480), color.RGBA{B: 255, A: 255})
+
+	tc := newTech(t, e, e.url)
+	s := tc.invite()
+	e.decision <- proto.DecisionControl
+	tc.connect(next[*proto.SessionStart](t, tc))
+	video := tc.waitVideo()
+	rest := make(chan *proto.Message, 16)
+	tc.pumpSignaling(rest)
+
+	// Monitors: the whole screen first, then the two halves.
+	var mons proto.Monitors
+	if err := json.Unmarshal([]byte(tc.waitControl(proto.DCMonitors)), &mons); err != nil {
+		t.Fatal(err)
+	}
+	if len(mons.Monitors) != 3 || mons.Monitors[2].Name != "right" || mons.Monitors[2].X != 320 || mons.Shown != 0 {
+		t.Fatalf("monitors = %+v, want screen, left, right", mons)
+	}
+	if _, ok := video.WaitFor(10*time.Second, func(img *image.YCbCr) bool { return img.Rect.Dx() == 640 }); !ok {
+		t.Fatal("no frame of the whole screen")
+	}
+	tc.sendDC(proto.ChannelControl, proto.MonitorSelect{Index: 2})
+	if err := json.Unmarshal([]byte(tc.waitControl(proto.DCMonitors)), &mons); err != nil || mons.Shown != 2 {
+		t.Fatalf("after selecting monitor 2: %+v, %v", mons, err)
+	}
+	blue := func(img *image.YCbCr) bool {
+		r, _, b := mediatest.RGBAt(img, 160, 240)
+		return img.Rect.Dx() == 320 && img.Rect.Dy() == 480 && b > 200 && r < 60
+	}
+	if img, ok := video.WaitFor(10*time.Second, blue); !ok {
+		t.Fatalf("after selecting the right monitor the video shows %v", img.Rect)
+	}
+	// Normalized input points into the monitor shown.
+	tc.sendDC(proto.ChannelInput, proto.Pointer{X: 0.5, Y: 0.5})
+	waitPointer(t, e.x, "x:480 y:240")
+
+	// Keyframe on request, on a still screen.
+	time.Sleep(time.Second)
+	keys := video.Keyframes()
+	tc.sendDC(proto.ChannelControl, proto.Keyframe{})
+	deadline := time.Now().Add(5 * time.Second)
+	for video.Keyframes() == keys && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if video.Keyframes() != keys+1 {
+		t.Errorf("keyframes %d → %d after a request, want one more", keys, video.Keyframes())
+	}
+
+	// Quality: a frame-rate cap holds while the screen changes all the time.
+	tc.sendDC(proto.ChannelControl, proto.Quality{Mode: "auto", MaxFPS: 5})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-time.After(15 * time.Millisecond):
+			}
+			painter.Fill(t, image.Rect(400, 100, 500, 200), color.RGBA{G: uint8(i * 7), A: 255})
+		}
+	})
+	time.Sleep(1500 * time.Millisecond)
+	for range 3 { // skip the stats that straddle the change
+		tc.waitControl(proto.DCStats)
+	}
+	var st proto.Stats
+	if err := json.Unmarshal([]byte(tc.waitControl(proto.DCStats)), &st); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	wg.Wait()
+	if st.FPS < 3 || st.FPS > 6 {
+		t.Errorf("with max_fps 5 on a changing screen the agent sent %.1f fps", st.FPS)
+	}
+
+	// Chat both ways.
+	tc.sendDC(proto.ChannelChat, proto.Chat{From: "technician", Text: "Can you see the printer dialog?"})
+	select {
+	case got := <-e.chats:
+		if got != "Can you see the printer dialog?" {
+			t.Errorf("end user got chat %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the end user got no chat line")
+	}
+	if err := s.SendChat("yes, it is open"); err != nil {
+		t.Fatal(err)
+	}
+	var chat proto.Chat
+	recv(t, tc.chat, "chat line", &chat)
+	if chat.From != "user" || chat.Text != "yes, it is open" {
+		t.Errorf("technician got chat %+v", chat)
+	}
+
+	// Clipboard both ways, through another X client on the display.
+	other, err := input.OpenClipboard(e.x.Display)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tc.sendDC(proto.ChannelClipboard, proto.Clipboard{Text: "copied by the technician ✓"})
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); got != "copied by the technician ✓"; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the display's clipboard holds %q", got)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		got, _ = other.Get(ctx)
+		cancel()
+	}
+	if err := other.Set("copied by the user"); err != nil {
+		t.Fatal(err)
+	}
+	var clip proto.Clipboard
+	recv(t, tc.clip, "clipboard", &clip)
+	if clip.Text != "copied by the user" {
+		t.Errorf("technician got clipboard %q", clip.Text)
+	}
+	if n := s.DroppedInput(); n != 0 {
+		t.Errorf("%d messages dropped in a control session", n)
+	}
 }

@@ -20,6 +20,7 @@ type Receiver struct {
 	mu      sync.Mutex
 	frames  int
 	bytes   int
+	keys    int
 	last    *image.YCbCr
 	lastAt  time.Time
 	err     error
@@ -90,6 +91,9 @@ func (r *Receiver) run(track *webrtc.TrackRemote, extID uint8) {
 			r.mu.Lock()
 			r.frames++
 			r.bytes += len(frame)
+			if isKeyframe(frame, vp9) {
+				r.keys++
+			}
 			frame = frame[:0]
 			if err == nil {
 				r.last, r.lastAt = img, time.Now()
@@ -119,6 +123,26 @@ func (r *Receiver) Frames() (n, bytes int) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.frames, r.bytes
+}
+
+// Keyframes returns how many of the frames were keyframes.
+func (r *Receiver) Keyframes() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keys
+}
+
+// isKeyframe reads the frame type from a VP8 frame tag (bit 0 clear) or
+// a VP9 profile 0/1 uncompressed header (show_existing_frame and
+// frame_type, bits 3 and 2 of the first byte, both clear).
+func isKeyframe(frame []byte, vp9 bool) bool {
+	if len(frame) == 0 {
+		return false
+	}
+	if vp9 {
+		return frame[0]&0b1100 == 0
+	}
+	return frame[0]&1 == 0
 }
 
 // PlayoutDelay reports whether packets carried the playout-delay extension.
