@@ -13,6 +13,7 @@ import (
 	"github.com/reachdesk/reach/agent/capture"
 	"github.com/reachdesk/reach/agent/colorconv"
 	"github.com/reachdesk/reach/agent/encode"
+	"github.com/reachdesk/reach/agent/internal/vpxdec"
 	"github.com/reachdesk/reach/internal/xvfb"
 )
 
@@ -30,8 +31,10 @@ func cpuTime(b *testing.B) time.Duration {
 // each stage's wall time per frame (ns/op is the 33 ms frame interval),
 // the CPU time the test process spent per frame on all its threads
 // (encoder threads included; less sensitive to other load on the machine
-// than wall time), and the compressed bytes per frame at the default
-// 2.5 Mbit/s.
+// than wall time), and the compressed bytes per frame, mean quantizer
+// and mean luma PSNR of the decoded frames against the captured ones (a
+// legibility proxy; decoding is not timed) at the agent's 1 Mbit/s cap for
+// 1080p screen content (media.ScreenBitrate).
 //
 // Every frame is converted and encoded, even when capture reports no
 // change, so that the idle numbers show what encoding a still screen
@@ -51,13 +54,19 @@ func BenchmarkPipeline(b *testing.B) {
 			img := image.NewYCbCr(image.Rect(0, 0, w, h), image.YCbCrSubsampleRatio420)
 			for _, codec := range encode.Codecs() {
 				b.Run("codec="+string(codec), func(b *testing.B) {
-					enc, err := encode.New(codec, encode.Config{Width: w, Height: h, FrameRate: fps})
+					enc, err := encode.New(codec, encode.Config{Width: w, Height: h, FrameRate: fps, Bitrate: 1_000_000})
 					if err != nil {
 						b.Fatal(err)
 					}
 					defer enc.Close()
-					var capt, conv, code time.Duration
-					var bytes int
+					dec, err := vpxdec.New(codec == encode.VP9)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer dec.Close()
+					var capt, conv, code, decCPU time.Duration // decCPU: the check, not the pipeline
+					var bytes, quant int
+					var quality float64
 					var pts time.Duration
 					tick := time.NewTicker(time.Second / fps)
 					defer tick.Stop()
@@ -81,12 +90,20 @@ func BenchmarkPipeline(b *testing.B) {
 						}
 						t3 := time.Now()
 						capt, conv, code = capt+t1.Sub(t0), conv+t2.Sub(t1), code+t3.Sub(t2)
+						d0 := cpuTime(b)
+						got, err := dec.Decode(out.Data)
+						if err != nil {
+							return 0, err
+						}
+						decCPU += cpuTime(b) - d0
+						quality += min(psnr(img, got), 99)
+						quant += out.Quantizer
 						return len(out.Data), nil
 					}
 					if _, err := encodeFrame(); err != nil {
 						b.Fatal(err)
 					}
-					capt, conv, code = 0, 0, 0
+					capt, conv, code, decCPU, quality, quant = 0, 0, 0, 0, 0, 0
 					cpu := cpuTime(b)
 					for b.Loop() {
 						<-tick.C
@@ -96,13 +113,15 @@ func BenchmarkPipeline(b *testing.B) {
 						}
 						bytes += n
 					}
-					cpu = cpuTime(b) - cpu
+					cpu = cpuTime(b) - cpu - decCPU
 					perFrame := func(d time.Duration) float64 { return d.Seconds() * 1e3 / float64(b.N) }
 					b.ReportMetric(perFrame(cpu), "cpu-ms")
 					b.ReportMetric(perFrame(capt), "capture-ms")
 					b.ReportMetric(perFrame(conv), "convert-ms")
 					b.ReportMetric(perFrame(code), "encode-ms")
 					b.ReportMetric(float64(bytes)/float64(b.N), "bytes/frame")
+					b.ReportMetric(quality/float64(b.N), "psnr-dB")
+					b.ReportMetric(float64(quant)/float64(b.N), "quantizer")
 				})
 			}
 		})
