@@ -26,6 +26,7 @@ const usage = `usage: reach-console <command> [flags]
 
 commands:
   serve    run the console (first start prints the first admin's one-time password)
+  demo     seed a SQLite console for a demo and write a one-use enrollment token (make run)
   keys     create the token-signing key pair (if missing) and print the public key file
   token    issue a signed token (prints it on stdout)
   version  print the version
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], os.Stdout)
+	case "demo":
+		return demo(ctx, args[1:])
 	case "keys":
 		return keys(args[1:])
 	case "token":

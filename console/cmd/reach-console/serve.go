@@ -27,9 +27,11 @@ import (
 	"github.com/reachdesk/reach/console/relaylink"
 	"github.com/reachdesk/reach/console/signing"
 	"github.com/reachdesk/reach/console/sqlite"
+	"github.com/reachdesk/reach/console/webhook"
 	"github.com/reachdesk/reach/console/webui"
 	"github.com/reachdesk/reach/internal/envflag"
 	"github.com/reachdesk/reach/internal/tlsconfig"
+	"github.com/reachdesk/reach/relay/node"
 )
 
 // dbEnv holds a PostgreSQL DSN; DSNs carry passwords, so there is no flag
@@ -45,6 +47,7 @@ type serveConfig struct {
 	sessionIdle, sessionMax                              time.Duration
 	maxAttachment                                        int64
 	shutdownGrace                                        time.Duration
+	allInOne                                             allInOne
 }
 
 func parseServe(args []string) (*serveConfig, error) {
@@ -71,6 +74,7 @@ func parseServe(args []string) (*serveConfig, error) {
 	fs.DurationVar(&c.sessionMax, "session-max", 12*time.Hour, "sign out this long after signing in")
 	fs.Int64Var(&c.maxAttachment, "max-attachment", 25<<20, "largest ticket attachment in bytes")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 10*time.Second, "how long shutdown waits for open requests")
+	c.allInOne.flags(fs)
 	if err := envflag.Parse(fs, "REACH_CONSOLE", args); err != nil {
 		return nil, err
 	}
@@ -159,11 +163,26 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
+	// The in-process relay (all-in-one mode) opens its sockets before
+	// anything that needs its URL.
+	var relayNode *node.Node
+	if c.allInOne.relayListen != "" {
+		n, url, err := c.allInOne.start(ctx, signer.PublicKey(), relayOrigins(c), log)
+		if err != nil {
+			return err
+		}
+		relayNode = n
+		if c.relayURL == "" {
+			c.relayURL = url
+		}
+	}
+
 	agents, err := agentapi.New(st, signer, agentapi.Options{RelayURL: c.relayURL, ClientAddr: clientAddr(c.trustProxy)})
 	if err != nil {
 		return err
 	}
-	opts := api.Options{Sealer: sealer, BlobDir: filepath.Join(c.data, "blobs"), RelayURL: c.relayURL, Org: c.org,
+	hooks := webhook.New(st, webhook.Options{Logger: log})
+	opts := api.Options{Events: hooks, Sealer: sealer, BlobDir: filepath.Join(c.data, "blobs"), RelayURL: c.relayURL, Org: c.org,
 		Hasher: hasher, Agents: agents, SecureCookies: tlsSrc != nil || strings.HasPrefix(c.publicURL, "https://"),
 		AllowedOrigins: splitList(c.origins), TrustProxy: c.trustProxy, SessionIdle: c.sessionIdle, SessionMax: c.sessionMax,
 		MaxAttachmentBytes: c.maxAttachment, Logger: log}
@@ -217,7 +236,21 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		}()
 	}
 	start("agentapi", agents.Run)
-	start("escalation", escalation.New(st, escalation.Options{Logger: log}).Run)
+	start("escalation", escalation.New(st, escalation.Options{Logger: log, Publisher: hooks}).Run)
+	start("webhooks", hooks.Run)
+	if relayNode != nil {
+		start("relay", relayNode.Run)
+	}
+	if c.relayURL != "" {
+		poller, err := relaylink.NewEventPoller(c.relayURL, signer, st, relaylink.Options{Logger: log})
+		if err != nil {
+			cancel()
+			wg.Wait()
+			ln.Close()
+			return err
+		}
+		start("relay events", poller.Run)
+	}
 	if tlsSrc != nil {
 		start("tls", tlsSrc.Run)
 	}
@@ -265,6 +298,21 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		err = nil
 	}
 	return err
+}
+
+// relayOrigins are the browser origins the in-process relay accepts
+// technician connections from: the console's own host and -allowed-origins.
+func relayOrigins(c *serveConfig) []string {
+	origins := splitList(c.origins)
+	if u, err := url.Parse(c.publicURL); err == nil && u.Host != "" {
+		origins = append(origins, u.Host)
+	}
+	for i, o := range origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" {
+			origins[i] = u.Host
+		}
+	}
+	return origins
 }
 
 // clientAddr returns the agent API's client address function.

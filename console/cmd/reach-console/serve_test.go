@@ -27,15 +27,15 @@ func freeAddr(t *testing.T) string {
 
 // startServe runs serve until the test ends and returns its address and
 // what it printed.
-func startServe(t *testing.T, data string) (string, *bytes.Buffer, func()) {
+func startServe(t *testing.T, data string, extra ...string) (string, *bytes.Buffer, func()) {
 	t.Helper()
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &bytes.Buffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- serve(ctx, []string{"-data", data, "-listen", addr, "-public-url", "http://help.example.com",
-			"-log-level", "error"}, out)
+		done <- serve(ctx, append([]string{"-data", data, "-listen", addr, "-public-url", "http://help.example.com",
+			"-log-level", "error"}, extra...), out)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
