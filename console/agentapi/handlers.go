@@ -426,16 +426,14 @@ func (s *Server) applyEvents(ctx context.Context, events []*console.AgentEvent) 
 				Reason string `json:"reason"`
 			}
 			json.Unmarshal(e.Detail, &v)
-			sess, err := s.store.FindSessionByID(ctx, e.SessionID)
-			if err != nil || !sess.EndedAt.IsZero() {
-				continue
-			}
 			reason := cleanName(v.Reason, console.MaxShortLen)
 			if reason == "" {
 				reason = "ended on the device"
 			}
-			at := e.ReceivedAt
-			if _, err := s.store.UpdateSession(ctx, e.SessionID, console.SessionUpdate{EndedAt: &at, EndReason: &reason}); err != nil {
+			// EndSession ends it once (whoever reports the end first) and
+			// attaches the session log to its ticket.
+			_, err := console.EndSession(ctx, s.store, e.SessionID, e.ReceivedAt, reason, 0)
+			if err != nil && console.ErrorCode(err) != console.CodeConflict {
 				s.log.Warn("agentapi: end session", "session", e.SessionID, "err", err)
 			}
 		}
