@@ -41,7 +41,7 @@ export function render(v: unknown, key = "", depth = 0, filter = ""): Child {
     const entries = Object.entries(v).filter(([k]) => k !== "status" || !isObject(v[k]));
     const status = isObject(v["status"]) ? v["status"] : null;
     return h("div", {},
-      status && status["state"] && status["state"] !== "ok" ? h("p", { class: "warn-text" }, `${scalar("", status["state"])}: ${scalar("", status["reason"])}`) : null,
+      status && status["ok"] === false ? h("p", { class: "warn-text" }, "Unknown: " + scalar("", status["reason"])) : null,
       h("dl", { class: "kv" }, ...entries.flatMap(([k, x]) => [h("dt", {}, label(k)), h("dd", {}, isObject(x) || Array.isArray(x) ? render(x, k, depth + 1, filter) : scalar(k, x))])));
   }
   return scalar(key, v);

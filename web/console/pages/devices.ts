@@ -97,7 +97,7 @@ export async function devicePage(main: HTMLElement, p: Record<string, string>): 
 async function inventory(id: number): Promise<Child> {
   const inv = await get<{ inventory: Record<string, unknown>; collected_at?: string; received_at: string }>(`/devices/${id}/inventory`);
   const doc = inv.inventory ?? {};
-  const sections = Object.entries(doc).filter(([k, v]) => typeof v === "object" && v !== null && !["schema", "version"].includes(k));
+  const sections = Object.entries(doc).filter(([k, v]) => typeof v === "object" && v !== null && !["schema", "version", "hashes"].includes(k));
   const search = input("inv-filter", { type: "search", placeholder: "filter rows (software, services…)", id: "inventory-filter" });
   const body = h("div", { id: "inventory" });
   const refresh = h("button", { type: "button" }, "Ask for a fresh inventory");
@@ -130,8 +130,11 @@ async function changes(id: number): Promise<Child> {
   const list = await get<List<Change>>(`/devices/${id}/changes`);
   if (list.items.length === 0) return h("p", { class: "muted" }, "No changes recorded yet.");
   return h("ol", { class: "timeline", id: "changes", "aria-label": "Changes over time" }, ...list.items.map((c) =>
-    h("li", {}, h("strong", {}, `${when(c.at)} · ${label(c.section)} · ${c.op}`), c.key ? " " + c.key : "",
-      c.old || c.new ? h("div", { class: "muted" }, `${c.old || "—"} → ${c.new || "—"}`) : null)));
+    c.op === "section"
+      // A whole-section change carries content hashes: nothing to read.
+      ? h("li", {}, h("strong", {}, `${when(c.at)} · ${label(c.section)}`), " section updated")
+      : h("li", {}, h("strong", {}, `${when(c.at)} · ${label(c.section)}`), ` ${c.op} ${c.key ?? ""}`,
+        c.old || c.new ? h("div", { class: "muted" }, `${c.old || "—"} → ${c.new || "—"}`) : null)));
 }
 
 /** Diag is one diagnostic result (console.DiagnosticResult). */
