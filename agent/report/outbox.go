@@ -301,6 +301,11 @@ func (o *Outbox) PutEvent(e wire.Event) error {
 	if err := o.putDropped(); err != nil {
 		return err
 	}
+	for _, it := range o.items {
+		if it.Kind == KindEvent && it.Key == e.Key {
+			return nil // already queued
+		}
+	}
 	if o.full(len(e.Detail)) {
 		o.dropped[e.SID]++
 		o.saveDropped()

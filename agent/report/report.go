@@ -394,8 +394,19 @@ func (r *Reporter) sendEvents(ctx context.Context, batch []*Item) error {
 	if err != nil {
 		return fmt.Errorf("report: encode events: %w", err)
 	}
-	if err := r.client.Do(ctx, http.MethodPost, wire.PathEvents, body, nil); err != nil {
-		return r.permanent(err, "session events", batch...)
+	err = r.client.Do(ctx, http.MethodPost, wire.PathEvents, body, nil)
+	var ae *enroll.APIError
+	if len(batch) > 1 && errors.As(err, &ae) && ae.Permanent() {
+		// One bad event must not take the others with it: one by one.
+		for _, it := range batch {
+			if err := r.sendEvents(ctx, []*Item{it}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err != nil {
+		return r.permanent(err, "a session event", batch...)
 	}
 	return r.out.Done(seqs...)
 }

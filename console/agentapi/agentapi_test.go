@@ -484,11 +484,16 @@ func TestEvents(t *testing.T) {
 		"no events":     `{"events":[]}`,
 		"unknown field": `{"events":[{"key":"e3","sid":"s","type":"chat","at":"2026-01-01T00:00:00Z","shell":"ls"}]}`,
 		"bad type":      `{"events":[{"key":"e3","sid":"s","type":"Chat!","at":"2026-01-01T00:00:00Z"}]}`,
-		"twice the key": `{"events":[{"key":"e3","sid":"s","type":"chat","at":"2026-01-01T00:00:00Z"},{"key":"e3","sid":"s","type":"chat","at":"2026-01-01T00:00:00Z"}]}`,
 	} {
 		if err := client.Do(e.ctx, http.MethodPost, wire.PathEvents, []byte(b), nil); !errors.As(err, &ae) || ae.Status != http.StatusBadRequest {
 			t.Errorf("%s: %v, want 400", name, err)
 		}
+	}
+	// One event twice in a batch is stored once.
+	twice := `{"events":[{"key":"e4","sid":"s","type":"chat","at":"2026-01-01T00:00:00Z"},{"key":"e4","sid":"s","type":"chat","at":"2026-01-01T00:00:00Z"}]}`
+	if err := client.Do(e.ctx, http.MethodPost, wire.PathEvents, []byte(twice), &er); err != nil || !er.Events[1].Duplicate ||
+		er.Events[1].ID != er.Events[0].ID {
+		t.Errorf("a key twice in a batch: %+v, %v; want the second a duplicate of the first", er, err)
 	}
 }
 

@@ -367,14 +367,10 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request, body []byt
 		writeError(w, http.StatusBadRequest, wire.CodeInvalid, "send 1 to 500 events")
 		return
 	}
+	// A key that appears twice is one event sent twice: the store marks
+	// the second a duplicate.
 	events := make([]*console.AgentEvent, len(req.Events))
-	keys := map[string]bool{}
 	for i, e := range req.Events {
-		if keys[e.Key] {
-			writeError(w, http.StatusBadRequest, wire.CodeInvalid, "an idempotency key appears twice")
-			return
-		}
-		keys[e.Key] = true
 		events[i] = &console.AgentEvent{DeviceID: d.ID, Key: e.Key, SID: e.SID, Type: e.Type, At: e.At, Detail: e.Detail}
 	}
 	if err := s.store.AppendAgentEvents(r.Context(), events); err != nil {
