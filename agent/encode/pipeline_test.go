@@ -6,6 +6,7 @@ import (
 	"image"
 	"io"
 	"log/slog"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -41,7 +42,12 @@ func cpuTime(b *testing.B) time.Duration {
 // costs; a session skips both when Frame.Changed is empty.
 func BenchmarkPipeline(b *testing.B) {
 	const w, h, fps = 1920, 1080, 30
-	for _, scene := range xvfb.Scenes {
+	// Besides the standard scenes, the terminal scrolling at the session
+	// benchmark's 60 lines a second: two lines a frame, which VP8's
+	// motion search still follows (100 lines a second it does not).
+	scenes := append(slices.Clone(xvfb.Scenes), xvfb.Scene{Name: "scrolling60",
+		Start: func(s *xvfb.Server, tb testing.TB) { s.ScrollingTerminal(tb, 60) }})
+	for _, scene := range scenes {
 		b.Run("scene="+scene.Name, func(b *testing.B) {
 			s := xvfb.Start(b, xvfb.Options{Width: w, Height: h})
 			scene.Start(s, b)
