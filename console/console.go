@@ -31,6 +31,8 @@ type Store interface {
 	AgentService
 	EscalationService
 	WebhookService
+	WebhookAdminService
+	DiagnosticRunService
 	AuthService
 	RelayEventService
 

@@ -130,6 +130,7 @@ func Run(t *testing.T, h Harness) {
 		{"RelayEvents", testRelayEvents},
 	}
 	tests = append(tests, agentAPITests...)
+	tests = append(tests, apiAdminTests...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { tt.fn(t, h) })
 	}
