@@ -79,6 +79,8 @@ type Outbox struct {
 	eventBytes int64          // guarded by mu
 	dropped    map[string]int // guarded by mu: refused events by session id
 	notify     chan struct{}
+
+	maxEvents, maxEventBytes, maxDiagnostics int // the bounds; tests lower them
 }
 
 // droppedFile persists the refused-event counts.
@@ -96,7 +98,8 @@ func OpenOutbox(dir string, log *slog.Logger, now func() time.Time) (*Outbox, er
 	if err := enroll.EnsureDir(dir); err != nil {
 		return nil, err
 	}
-	o := &Outbox{dir: dir, log: log, now: now, dropped: map[string]int{}, notify: make(chan struct{}, 1)}
+	o := &Outbox{dir: dir, log: log, now: now, dropped: map[string]int{}, notify: make(chan struct{}, 1),
+		maxEvents: MaxEvents, maxEventBytes: MaxEventBytes, maxDiagnostics: MaxDiagnostics}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("report: outbox: %w", err)
@@ -275,7 +278,7 @@ func (o *Outbox) PutDiagnostics(key string, commandID int64, d *inv.DiagReport) 
 			diags = append(diags, it)
 		}
 	}
-	for len(diags) >= MaxDiagnostics {
+	for len(diags) >= o.maxDiagnostics {
 		o.log.Warn("report: outbox holds too many diagnostics runs; dropping the oldest (the console asks again)",
 			"command", diags[0].CommandID)
 		if err := o.remove(diags[0].Seq); err != nil {
@@ -323,7 +326,7 @@ func (o *Outbox) full(n int) bool {
 			events++
 		}
 	}
-	return events >= MaxEvents || o.eventBytes+int64(n)+512 > MaxEventBytes
+	return events >= o.maxEvents || o.eventBytes+int64(n)+512 > int64(o.maxEventBytes)
 }
 
 // putDropped queues the "dropped" events of sessions that had events
