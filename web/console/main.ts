@@ -6,6 +6,7 @@
 import { get, post, setCSRF, setOnUnauthorized } from "./api.js";
 import type { Me } from "./api.js";
 import { byId, h, replace } from "./dom.js";
+import { accountPage } from "./pages/account.js";
 import { adminPages } from "./pages/admin.js";
 import { deviceList, devicePage } from "./pages/devices.js";
 import { kpiPage } from "./pages/kpis.js";
@@ -31,7 +32,7 @@ function header(m: Me): void {
       location.href = "/";
     });
   });
-  replace(byId("me"), h("span", { id: "me-name" }, m.user.name || m.user.email), h("span", { class: "badge" }, m.user.role), out);
+  replace(byId("me"), link("/account", h("span", { id: "me-name" }, m.user.name || m.user.email)), h("span", { class: "badge" }, m.user.role), out);
   byId("top").hidden = false;
 }
 
@@ -62,6 +63,7 @@ route("/devices", "Devices", deviceList);
 route("/devices/:id", "Device", devicePage);
 route("/sessions/:id", "Live session", viewerPage);
 route("/kpis", "KPIs", kpiPage);
+route("/account", "Your account", accountPage);
 for (const [path, title, page] of adminPages) route(path, title, page);
 
 installLinks();
