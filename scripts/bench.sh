@@ -4,6 +4,7 @@
 #   relay   10,000 idle agents (memory/connection, CPU) and brokering throughput, from a separate process
 #   turn    relayed throughput through the embedded TURN server
 #   inventory  full inventory collection, sealing a report
+#   agent-idle enrolled agent idle on a relay connection and the console long poll: RSS and CPU (AGENT_IDLE_WINDOW s)
 #   store   console store: inventory ingestion, ticket queue and fleet search with 100k tickets / 10k devices, SQLite and PostgreSQL
 #   media   per-stage capture, conversion and encode cost on a 1080p Xvfb (idle, scrolling, motion)
 #   session end to end in Chromium: glass-to-glass latency, input latency, fps and bandwidth
@@ -84,6 +85,10 @@ for g in "${groups[@]}"; do
     go test -run '^$' -bench 'Compute' -benchtime 5x -timeout 30m ./console/kpi/
     go test -run '^$' -bench 'Scan' -benchtime 5x -timeout 30m ./console/escalation/
     go test -run '^$' -bench . ./console/sla/
+    ;;
+  agent-idle)
+    echo "== agent-idle: enrolled agent on a relay connection and the console long poll, ${AGENT_IDLE_WINDOW:-60} s"
+    bash scripts/bench-agent-idle.sh
     ;;
   *) echo "bench: unknown group $g" >&2; exit 2 ;;
   esac
