@@ -489,6 +489,33 @@ func TestEvents(t *testing.T) {
 			t.Errorf("%s: %v, want 400", name, err)
 		}
 	}
+	// Events of a known session: the end ends it, the CSAT is recorded.
+	tech := &console.User{Email: "t@example.com", Name: "T", Role: console.RoleTechnician, Level: console.L1}
+	if err := e.store.CreateUser(e.ctx, tech); err != nil {
+		t.Fatal(err)
+	}
+	sess := &console.Session{Kind: console.SessionUnattended, DeviceID: client.State().DeviceID, TechnicianID: tech.ID,
+		Consent: console.ConsentNotRequired, StartedAt: e.clock.Now()}
+	if err := e.store.CreateSession(e.ctx, sess); err != nil {
+		t.Fatal(err)
+	}
+	sid := "relay-sid-1"
+	if _, err := e.store.UpdateSession(e.ctx, sess.ID, console.SessionUpdate{RelaySID: &sid}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Minute)
+	ended := `{"events":[{"key":"x1","sid":"relay-sid-1","type":"end","at":"2026-01-01T00:00:00Z","detail":{"reason":"user\u0007 stopped"}},
+		{"key":"x2","sid":"relay-sid-1","type":"csat","at":"2026-01-01T00:00:00Z","detail":{"score":4}}]}`
+	if err := client.Do(e.ctx, http.MethodPost, wire.PathEvents, []byte(ended), nil); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.store.FindSessionByID(e.ctx, sess.ID)
+	if got.EndedAt.IsZero() || got.EndReason != "user stopped" {
+		t.Errorf("session after the agent's end: ended %v, reason %q", got.EndedAt, got.EndReason)
+	}
+	if a, err := e.store.FindCSAT(e.ctx, sess.ID); err != nil || a.Score != 4 {
+		t.Errorf("CSAT after the agent's csat: %+v, %v", a, err)
+	}
 	// One event twice in a batch is stored once.
 	twice := `{"events":[{"key":"e4","sid":"s","type":"chat","at":"2026-01-01T00:00:00Z"},{"key":"e4","sid":"s","type":"chat","at":"2026-01-01T00:00:00Z"}]}`
 	if err := client.Do(e.ctx, http.MethodPost, wire.PathEvents, []byte(twice), &er); err != nil || !er.Events[1].Duplicate ||

@@ -426,10 +426,9 @@ func (s *Server) applyEvents(ctx context.Context, events []*console.AgentEvent) 
 			if reason == "" {
 				reason = "ended on the device"
 			}
-			// EndSession ends it once (whoever reports the end first) and
-			// attaches the session log to its ticket.
-			_, err := console.EndSession(ctx, s.store, e.SessionID, e.ReceivedAt, reason, 0)
-			if err != nil && console.ErrorCode(err) != console.CodeConflict {
+			// Ends the session once and attaches its log to the ticket.
+			if _, err := console.EndSession(ctx, s.store, e.SessionID, e.ReceivedAt, reason, 0); err != nil &&
+				console.ErrorCode(err) != console.CodeConflict {
 				s.log.Warn("agentapi: end session", "session", e.SessionID, "err", err)
 			}
 		}
