@@ -47,7 +47,8 @@ type Presence interface {
 type Options struct {
 	// Sealer seals TOTP secrets; required.
 	Sealer *auth.Sealer
-	// BlobDir is where attachments are stored; required.
+	// BlobDir is where attachments and session recordings are stored;
+	// required.
 	BlobDir string
 	// PublicKeys are published at /.well-known/reach/keys besides the
 	// signer's own key (older keys during a rotation).
@@ -86,6 +87,8 @@ type Options struct {
 	// bounds one uploaded attachment [25 MiB].
 	MaxBodyBytes       int64
 	MaxAttachmentBytes int64
+	// MaxRecordingBytes bounds one uploaded session recording [2 GiB].
+	MaxRecordingBytes int64
 
 	// Registry receives the API's metrics [a new registry, served at
 	// /metrics].
@@ -149,8 +152,10 @@ func New(store console.Store, signer *signing.Signer, opts Options) (*Server, er
 	if opts.BlobDir == "" {
 		return nil, errors.New("api: Options.BlobDir is required")
 	}
-	if err := os.MkdirAll(filepath.Join(opts.BlobDir, "attachments"), 0o700); err != nil {
-		return nil, fmt.Errorf("api: blob directory: %w", err)
+	for _, dir := range []string{"attachments", "recordings"} {
+		if err := os.MkdirAll(filepath.Join(opts.BlobDir, dir), 0o700); err != nil {
+			return nil, fmt.Errorf("api: blob directory: %w", err)
+		}
 	}
 	if opts.Org == "" {
 		opts.Org = "Reach"
@@ -175,6 +180,9 @@ func New(store console.Store, signer *signing.Signer, opts Options) (*Server, er
 	}
 	if opts.MaxAttachmentBytes <= 0 {
 		opts.MaxAttachmentBytes = 25 << 20
+	}
+	if opts.MaxRecordingBytes <= 0 {
+		opts.MaxRecordingBytes = 2 << 30
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()

@@ -195,7 +195,14 @@ func (r *response) errCode() string {
 	return s
 }
 
-// do sends a request; body is JSON-encoded unless it is []byte or a string.
+// upload is a raw request body with its content type.
+type upload struct {
+	contentType string
+	data        []byte
+}
+
+// do sends a request; body is JSON-encoded unless it is []byte, a string
+// or an upload.
 func (c *client) do(method, path string, body any, hdr ...string) *response {
 	c.e.t.Helper()
 	var rd io.Reader
@@ -204,6 +211,8 @@ func (c *client) do(method, path string, body any, hdr ...string) *response {
 	case nil:
 	case []byte:
 		rd, ct = bytes.NewReader(b), "application/octet-stream"
+	case upload:
+		rd, ct = bytes.NewReader(b.data), b.contentType
 	case string:
 		rd, ct = strings.NewReader(b), "application/json"
 	default:

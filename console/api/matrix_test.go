@@ -136,6 +136,50 @@ func (m *matrix) rule() *console.EscalationRule {
 	return r
 }
 
+// webm is the start of a WebM file: an EBML header and a little more.
+var webm = append([]byte{0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01}, bytes.Repeat([]byte{0x42}, 64)...)
+
+func (m *matrix) diagnostic() *console.DiagnosticResult {
+	r := &console.DiagnosticResult{DeviceID: m.device.ID, Check: "disk_space", Status: console.DiagnosticWarn,
+		Output: []byte(`{"check":"disk_space","status":"warn","summary":"/ is 91% full"}`)}
+	m.must(m.store.CreateDiagnosticResult(m.ctx, r))
+	return r
+}
+
+// recordedSession is a session of u's with a recording.
+func (m *matrix) recordedSession(u *console.User) *console.Session {
+	s := m.remoteSession(u)
+	key, _, _, err := m.srv.saveBlob("recordings", ".webm", bytes.NewReader(webm))
+	m.must(err)
+	_, err = m.store.UpdateSession(m.ctx, s.ID, console.SessionUpdate{RecordingKey: &key})
+	m.must(err)
+	return s
+}
+
+func (m *matrix) webhook() *console.Webhook {
+	w := &console.Webhook{Name: fmt.Sprintf("Hook %d", m.next()), URL: "https://hooks.example.com/in",
+		Secret: []byte("0123456789abcdef0123456789abcdef"), Enabled: true}
+	m.must(m.store.CreateWebhook(m.ctx, w))
+	return w
+}
+
+// failedDelivery is a webhook with a delivery that failed.
+func (m *matrix) failedDelivery() (*console.Webhook, *console.WebhookDelivery) {
+	w := m.webhook()
+	d, err := m.store.EnqueueWebhookDelivery(m.ctx, w.ID, &console.WebhookEvent{Type: "webhook.ping", At: m.clock.Now(),
+		Payload: []byte(`{}`)})
+	m.must(err)
+	claims, err := m.store.ClaimWebhookDeliveries(m.ctx, m.clock.Now(), time.Minute, console.MaxPageSize)
+	m.must(err)
+	for _, c := range claims {
+		if c.ID == d.ID {
+			m.must(m.store.FinishWebhookDelivery(m.ctx, &console.DeliveryOutcome{ID: d.ID, Attempt: c.Attempts,
+				Status: console.DeliveryFailed, StatusCode: 500, At: m.clock.Now()}))
+		}
+	}
+	return w, d
+}
+
 func path(format string, args ...any) func(*matrix, *console.User) req {
 	return func(*matrix, *console.User) req { return req{path: fmt.Sprintf(format, args...)} }
 }
@@ -327,6 +371,16 @@ func rows(m *matrix) []row {
 			m.must(m.store.LinkDevice(m.ctx, t.ID, m.device.ID, 0))
 			return req{path: "/api/v1/tickets/" + id(t.ID) + "/devices/" + id(m.device.ID)}
 		}},
+		{"POST", "/api/v1/tickets/{id}/diagnostics/{result_id}", techsAtL2(201), func(m *matrix, _ *console.User) req {
+			return req{path: "/api/v1/tickets/" + id(m.ticket(console.L2).ID) + "/diagnostics/" + id(m.diagnostic().ID)}
+		}},
+		{"GET", "/api/v1/tickets/{id}/sessions", signedIn(200), func(m *matrix, u *console.User) req {
+			t := m.ticket(console.L2)
+			s := m.remoteSession(u)
+			_, err := m.store.UpdateSession(m.ctx, s.ID, console.SessionUpdate{TicketID: &t.ID})
+			m.must(err)
+			return req{path: "/api/v1/tickets/" + id(t.ID) + "/sessions"}
+		}},
 
 		{"GET", "/api/v1/sla-policies", signedIn(200), path("/api/v1/sla-policies")},
 		{"POST", "/api/v1/sla-policies", admins(201), func(*matrix, *console.User) req {
@@ -419,7 +473,43 @@ func rows(m *matrix) []row {
 			return req{path: "/api/v1/sessions/" + id(m.remoteSession(u).ID) + "/device-key"}
 		}},
 
+		{"PUT", "/api/v1/sessions/{id}/recording", techs(201), func(m *matrix, u *console.User) req {
+			return req{"/api/v1/sessions/" + id(m.remoteSession(u).ID) + "/recording", upload{"video/webm", webm}}
+		}},
+		{"GET", "/api/v1/sessions/{id}/recording", signedIn(200), func(m *matrix, u *console.User) req {
+			return req{path: "/api/v1/sessions/" + id(m.recordedSession(u).ID) + "/recording"}
+		}},
+		{"DELETE", "/api/v1/sessions/{id}/recording", admins(204), func(m *matrix, u *console.User) req {
+			return req{path: "/api/v1/sessions/" + id(m.recordedSession(u).ID) + "/recording"}
+		}},
+
 		{"GET", "/api/v1/kpis", signedIn(200), path("/api/v1/kpis?bucket=week")},
+
+		{"GET", "/api/v1/webhook-event-types", admins(200), path("/api/v1/webhook-event-types")},
+		{"GET", "/api/v1/webhooks", admins(200), path("/api/v1/webhooks")},
+		{"POST", "/api/v1/webhooks", admins(201), func(m *matrix, _ *console.User) req {
+			return req{"/api/v1/webhooks", map[string]any{"name": "Chat", "url": "https://hooks.example.com/in",
+				"event_types": []string{"ticket.created"}}}
+		}},
+		{"GET", "/api/v1/webhooks/{id}", admins(200), func(m *matrix, _ *console.User) req {
+			return req{path: "/api/v1/webhooks/" + id(m.webhook().ID)}
+		}},
+		{"PATCH", "/api/v1/webhooks/{id}", admins(200), func(m *matrix, _ *console.User) req {
+			return req{"/api/v1/webhooks/" + id(m.webhook().ID), map[string]any{"enabled": false}}
+		}},
+		{"DELETE", "/api/v1/webhooks/{id}", admins(204), func(m *matrix, _ *console.User) req {
+			return req{path: "/api/v1/webhooks/" + id(m.webhook().ID)}
+		}},
+		{"POST", "/api/v1/webhooks/{id}/ping", admins(202), func(m *matrix, _ *console.User) req {
+			return req{path: "/api/v1/webhooks/" + id(m.webhook().ID) + "/ping"}
+		}},
+		{"GET", "/api/v1/webhooks/{id}/deliveries", admins(200), func(m *matrix, _ *console.User) req {
+			return req{path: "/api/v1/webhooks/" + id(m.webhook().ID) + "/deliveries"}
+		}},
+		{"POST", "/api/v1/webhooks/{id}/deliveries/{did}/redeliver", admins(202), func(m *matrix, _ *console.User) req {
+			wh, d := m.failedDelivery()
+			return req{path: "/api/v1/webhooks/" + id(wh.ID) + "/deliveries/" + id(d.ID) + "/redeliver"}
+		}},
 	}
 }
 

@@ -75,6 +75,8 @@ func (s *Server) register() {
 	s.handle(del, "/api/v1/tickets/{id}/attachments/{aid}", Technician, s.deleteAttachment)
 	s.handle(put, "/api/v1/tickets/{id}/devices/{device_id}", Technician, s.linkDevice)
 	s.handle(del, "/api/v1/tickets/{id}/devices/{device_id}", Technician, s.unlinkDevice)
+	s.handle(post, "/api/v1/tickets/{id}/diagnostics/{result_id}", Technician, s.attachDiagnostics)
+	s.handle(get, "/api/v1/tickets/{id}/sessions", SignedIn, s.ticketSessions)
 
 	// SLA policies.
 	s.handle(get, "/api/v1/sla-policies", SignedIn, s.listSLAPolicies)
@@ -114,6 +116,20 @@ func (s *Server) register() {
 	s.handle(post, "/api/v1/sessions/{id}/grant", Technician, s.sessionGrant)
 	s.handle(post, "/api/v1/sessions/{id}/end", Technician, s.endSession)
 	s.handle(get, "/api/v1/sessions/{id}/device-key", Technician, s.sessionDeviceKey)
+	s.handle(put, "/api/v1/sessions/{id}/recording", Technician, s.putRecording)
+	s.handle(get, "/api/v1/sessions/{id}/recording", SignedIn, s.getRecording)
+	s.handle(del, "/api/v1/sessions/{id}/recording", Admin, s.deleteRecording)
+
+	// Webhooks.
+	s.handle(get, "/api/v1/webhook-event-types", Admin, s.webhookEventTypes)
+	s.handle(get, "/api/v1/webhooks", Admin, s.listWebhooks)
+	s.handle(post, "/api/v1/webhooks", Admin, s.createWebhook)
+	s.handle(get, "/api/v1/webhooks/{id}", Admin, s.getWebhook)
+	s.handle(patch, "/api/v1/webhooks/{id}", Admin, s.updateWebhook)
+	s.handle(del, "/api/v1/webhooks/{id}", Admin, s.deleteWebhook)
+	s.handle(post, "/api/v1/webhooks/{id}/ping", Admin, s.pingWebhook)
+	s.handle(get, "/api/v1/webhooks/{id}/deliveries", Admin, s.listDeliveries)
+	s.handle(post, "/api/v1/webhooks/{id}/deliveries/{did}/redeliver", Admin, s.redeliver)
 
 	// KPIs.
 	s.handle(get, "/api/v1/kpis", SignedIn, s.kpis)

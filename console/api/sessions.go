@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -147,6 +149,10 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request, p *princi
 	if err := s.store.CreateSession(ctx, ss); err != nil {
 		return err
 	}
+	if err := s.consoleEvent(ctx, ss.ID, "created", map[string]any{"kind": ss.Kind, "by": p.user.ID,
+		"ticket_id": ss.TicketID, "device_id": ss.DeviceID, "permissions": perms(ss.Permissions)}); err != nil {
+		return err
+	}
 	tok, err := s.signer.Issue(claims, proto.AudienceRelay, technicianTokenTTL)
 	if err != nil {
 		return err
@@ -173,23 +179,117 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request, p *principal
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	events, err := s.store.FindSessionEvents(ctx, console.SessionEventFilter{SessionID: ss.ID, Limit: console.MaxPageSize})
+	d, err := s.sessionDetail(r.Context(), ss)
 	if err != nil {
 		return err
 	}
-	resp := struct {
-		sessionJSON
-		Timeline []sessionEventJSON `json:"timeline"`
-		CSAT     *csatJSON          `json:"csat,omitempty"`
-	}{sessionJSON: toSession(ss), Timeline: mapSlice(events, toSessionEvent)}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// maxTimeline bounds the events GET /sessions/{id} returns; longer
+// timelines are marked truncated and read in full through
+// GET /sessions/{id}/events.
+const maxTimeline = 10 * console.MaxPageSize
+
+// sessionDetailJSON is a session with its whole timeline and CSAT answer.
+type sessionDetailJSON struct {
+	sessionJSON
+	Timeline          []sessionEventJSON `json:"timeline"`
+	TimelineTruncated bool               `json:"timeline_truncated,omitempty"`
+	CSAT              *csatJSON          `json:"csat,omitempty"`
+}
+
+// sessionDetail loads the timeline of ss from every source (console,
+// technician, relay, agent) in time order, and its CSAT answer.
+func (s *Server) sessionDetail(ctx context.Context, ss *console.Session) (*sessionDetailJSON, error) {
+	d := &sessionDetailJSON{sessionJSON: toSession(ss), Timeline: []sessionEventJSON{}}
+	for after := int64(0); ; {
+		page, err := s.store.FindSessionEvents(ctx, console.SessionEventFilter{SessionID: ss.ID, AfterID: after, Limit: console.MaxPageSize})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range page {
+			if len(d.Timeline) == maxTimeline {
+				d.TimelineTruncated = true
+				break
+			}
+			d.Timeline = append(d.Timeline, toSessionEvent(e))
+		}
+		if len(page) < console.MaxPageSize || d.TimelineTruncated {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	// Events arrive late from the relay's audit log and the agents'
+	// outboxes: order by time, then arrival.
+	slices.SortStableFunc(d.Timeline, func(a, b sessionEventJSON) int { return a.At.Compare(b.At) })
 	a, err := s.store.FindCSAT(ctx, ss.ID)
 	if err == nil {
-		resp.CSAT = &csatJSON{Score: a.Score, Comment: a.Comment, AnsweredAt: a.AnsweredAt}
+		d.CSAT = &csatJSON{Score: a.Score, Comment: a.Comment, AnsweredAt: a.AnsweredAt}
 	} else if console.ErrorCode(err) != console.CodeNotFound {
+		return nil, err
+	}
+	return d, nil
+}
+
+// consoleEvent appends an event of the console's own to a session's
+// timeline.
+func (s *Server) consoleEvent(ctx context.Context, sessionID int64, typ string, detail map[string]any) error {
+	b, err := json.Marshal(detail)
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, resp)
+	return s.store.AppendSessionEvents(ctx, []*console.SessionEvent{{SessionID: sessionID, Source: console.SourceConsole, Type: typ, Detail: b}})
+}
+
+// maxTicketSessions bounds one page of GET /tickets/{id}/sessions, whose
+// items carry whole timelines.
+const maxTicketSessions = 20
+
+// ticketSessions lists a ticket's sessions, oldest first, each with its
+// timeline and CSAT answer, for the ticket page.
+func (s *Server) ticketSessions(w http.ResponseWriter, r *http.Request, p *principal) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	q := query{r: r}
+	after, limit := q.int("after"), int(q.int("limit"))
+	if q.err != nil {
+		return q.err
+	}
+	if limit <= 0 || limit > maxTicketSessions {
+		limit = maxTicketSessions
+	}
+	ctx := r.Context()
+	if _, err := s.ticket(ctx, id); err != nil {
+		return err
+	}
+	ss, err := s.store.FindSessions(ctx, console.SessionFilter{TicketID: id, AfterID: after, Limit: limit})
+	if err != nil {
+		return err
+	}
+	a, err := s.permissions(ctx, p.user)
+	if err != nil {
+		return err
+	}
+	items := []*sessionDetailJSON{}
+	for _, x := range ss {
+		if !s.sessionVisible(r, p, a, x) {
+			continue
+		}
+		d, err := s.sessionDetail(ctx, x)
+		if err != nil {
+			return err
+		}
+		items = append(items, d)
+	}
+	next := ""
+	if len(ss) == limit {
+		next = itoa(ss[len(ss)-1].ID)
+	}
+	writeJSON(w, http.StatusOK, newList(items, next))
 	return nil
 }
 
@@ -316,6 +416,9 @@ func (s *Server) sessionRelay(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
+	if err := s.consoleEvent(ctx, ss.ID, "relay_linked", map[string]any{"sid": req.SID}); err != nil {
+		return err
+	}
 	// Agent events that arrived before the sid was known join the timeline.
 	if _, err := s.store.LinkAgentEvents(ctx, req.SID); err != nil {
 		return err
@@ -370,6 +473,10 @@ func (s *Server) sessionGrant(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return errBadRequest("cannot issue a grant for these values")
 	}
+	if err := s.consoleEvent(r.Context(), ss.ID, "grant_issued", map[string]any{"device_id": req.DeviceID, "fingerprint": fp,
+		"by": p.user.ID}); err != nil {
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"grant": grant})
 	return nil
 }
@@ -395,6 +502,9 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request, p *principal
 	if console.ErrorCode(err) == console.CodeConflict {
 		return errConflict("the session has already ended")
 	} else if err != nil {
+		return err
+	}
+	if err := s.consoleEvent(ctx, ss.ID, "ended", map[string]any{"reason": req.Reason, "by": p.user.ID}); err != nil {
 		return err
 	}
 	sj := toSession(ended)

@@ -522,15 +522,22 @@ func (s *Server) uploadAttachment(w http.ResponseWriter, r *http.Request, p *pri
 	return nil
 }
 
-// writeBlob copies body into a new file under the blob directory and
-// returns its key, SHA-256 and size.
+// writeBlob copies body into a new attachment file under the blob
+// directory and returns its key, SHA-256 and size.
 func (s *Server) writeBlob(body io.Reader) (string, []byte, int64, error) {
+	return s.saveBlob("attachments", "", body)
+}
+
+// saveBlob copies body into a new file of blob directory dir (attachments
+// or recordings) named at random with suffix, and returns its key, SHA-256
+// and size. Nothing is left behind on failure.
+func (s *Server) saveBlob(dir, suffix string, body io.Reader) (string, []byte, int64, error) {
 	secret, err := auth.NewSecret()
 	if err != nil {
 		return "", nil, 0, err
 	}
-	key := "attachments/" + hex.EncodeToString(auth.HashSecret(secret)[:16])
-	dir := filepath.Join(s.opts.BlobDir, "attachments")
+	key := dir + "/" + hex.EncodeToString(auth.HashSecret(secret)[:16]) + suffix
+	dir = filepath.Join(s.opts.BlobDir, dir)
 	f, err := os.CreateTemp(dir, "upload-*")
 	if err != nil {
 		return "", nil, 0, fmt.Errorf("api: blob: %w", err)
