@@ -6,7 +6,7 @@ BIN      := bin
 RUNDIR   ?= .run
 
 .DEFAULT_GOAL := help
-.PHONY: help setup build run test test-go lint bench fuzz clean
+.PHONY: help setup build run test test-go lint bench fuzz clean package cross
 
 help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z-]+:.*## /{printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -22,7 +22,7 @@ build: setup ## build reach-relay, reach-console (static, no cgo), reach-agent a
 run: build ## run Reach on embedded defaults and print where to go
 	@bash scripts/run.sh
 
-test: setup lint test-go ## run every test (unit, fuzz seeds, integration, browser)
+test: setup lint test-go cross ## run every test (unit, fuzz seeds, integration, browser) and the cross-build check
 
 test-go: ## go tests with the race detector
 	$(GO) test -race -count=1 -timeout 20m ./...
@@ -36,6 +36,12 @@ bench: build ## run every benchmark in docs/benchmarks.md (BENCH=relay|turn|... 
 
 fuzz: ## fuzz every decoder for FUZZTIME each (default 20s)
 	@bash scripts/fuzz.sh $(or $(FUZZTIME),20s)
+
+package: build ## build .deb and .rpm packages of agent, relay and console into bin/packages/ (nfpm)
+	@bash scripts/package.sh
+
+cross: ## check that the cgo-free parts build for Windows and macOS (see docs/install.md)
+	@bash scripts/cross.sh
 
 clean: ## remove build output and run state
 	rm -rf $(BIN) $(RUNDIR)

@@ -97,6 +97,8 @@ var (
 	ErrTokenRequired = errors.New("installer: the device is not enrolled yet: an enrollment token is required")
 	// ErrServerChanged: the existing identity belongs to another console.
 	ErrServerChanged = errors.New("installer: the device is enrolled with another console: re-enroll explicitly to move it")
+	// ErrPackaged: the package manager owns this install.
+	ErrPackaged = errors.New("installer: installed by the package manager: remove it with apt remove reach-agent or dnf remove reach-agent (purge also removes the identity)")
 	// ErrUnhealthy: the service did not come up healthy.
 	ErrUnhealthy = errors.New("installer: the agent service did not come up healthy")
 )
@@ -192,6 +194,9 @@ func (in *Installer) Install(ctx context.Context, req InstallRequest) (*InstallR
 // there is not an error, so it can finish an interrupted uninstall.
 func (in *Installer) Uninstall(ctx context.Context, keepConfig bool) error {
 	l := in.layout
+	if l.Packaged {
+		return ErrPackaged
+	}
 	if err := in.svc.Remove(ctx, l); err != nil {
 		return fmt.Errorf("installer: remove service: %w", err)
 	}

@@ -467,3 +467,52 @@ func TestUnitLines(t *testing.T) {
 		t.Error("PrivateIPC/PrivateNetwork break MIT-SHM capture and Xorg's abstract socket")
 	}
 }
+
+// TestPackagedInstall installs on top of the .deb/.rpm files: the package's
+// binary and unit stay untouched, config and identity are written, and
+// uninstall and upgrade are left to the package manager.
+func TestPackagedInstall(t *testing.T) {
+	root := testRoot(t)
+	l := LinuxPackagedLayout(root)
+	self, _ := os.Executable()
+	bin, unit := l.Path(l.Binary), l.Path(l.Unit)
+	os.MkdirAll(filepath.Dir(bin), 0o755)
+	os.MkdirAll(filepath.Dir(unit), 0o755)
+	if err := copyFileAtomic(self, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(unit, Unit(l), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := DetectLayout(root, bin); !got.Packaged {
+		t.Fatalf("DetectLayout(%s) = %+v", bin, got)
+	}
+	if got := DetectLayout(root, self); got.Packaged {
+		t.Fatal("a binary elsewhere was taken for the package's")
+	}
+	binSt, _ := os.Stat(bin)
+	unitSt, _ := os.Stat(unit)
+
+	sup := newSupervisor(t, root)
+	in := New(l, Systemd{Ctl: sup}, Options{Enroller: &fakeEnroller{}, Settle: 300 * time.Millisecond,
+		Executable: func() (string, error) { return bin, nil }, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ctx := context.Background()
+	if _, err := in.Install(ctx, InstallRequest{Config: testConfig, Token: "good"}); err != nil {
+		t.Fatal(err)
+	}
+	for name, before := range map[string]os.FileInfo{bin: binSt, unit: unitSt} {
+		after, err := os.Stat(name)
+		if err != nil || !os.SameFile(before, after) || !after.ModTime().Equal(before.ModTime()) {
+			t.Errorf("install rewrote the package's %s", name)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(root, "etc/systemd/system/multi-user.target.wants/reach-agent.service")); err != nil {
+		t.Errorf("not enabled: %v", err)
+	}
+	if err := in.Uninstall(ctx, false); !errors.Is(err, ErrPackaged) {
+		t.Errorf("uninstall of a packaged agent: %v", err)
+	}
+	if err := in.Upgrade(ctx, self); err == nil || !strings.Contains(err.Error(), "package") {
+		t.Errorf("upgrade of a packaged agent: %v", err)
+	}
+}

@@ -35,6 +35,10 @@ type Layout struct {
 	StateDir string
 	// Unit is the service definition (systemd unit file on Linux).
 	Unit string
+	// Packaged means the binary and unit belong to the .deb/.rpm package:
+	// install leaves them as they are and uninstall is the package
+	// manager's job.
+	Packaged bool
 }
 
 // DefaultLayout is where `reach-agent install` puts the agent on this
@@ -63,13 +67,26 @@ func LinuxLayout(root string) Layout {
 }
 
 // LinuxPackagedLayout is where the .deb/.rpm package puts the agent: the
-// binary under /usr/bin and the unit under /lib/systemd/system, both owned
-// by the package manager; config and state as in LinuxLayout.
+// binary under /usr/bin and the unit under /usr/lib/systemd/system, both
+// owned by the package manager; config and state as in LinuxLayout.
 func LinuxPackagedLayout(root string) Layout {
 	l := LinuxLayout(root)
 	l.Binary = "/usr/bin/reach-agent"
-	l.Unit = "/lib/systemd/system/reach-agent.service"
+	l.Unit = "/usr/lib/systemd/system/reach-agent.service"
+	l.Packaged = true
 	return l
+}
+
+// DetectLayout is the layout of the agent binary exe: the packaged one when
+// exe is the package's binary, else DefaultLayout.
+func DetectLayout(root, exe string) Layout {
+	if runtime.GOOS == "linux" {
+		p := LinuxPackagedLayout(root)
+		if resolved, err := filepath.EvalSymlinks(exe); err == nil && resolved == p.Path(p.Binary) {
+			return p
+		}
+	}
+	return DefaultLayout(root)
 }
 
 // DarwinLayout is the macOS install: a launchd daemon.

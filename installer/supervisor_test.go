@@ -76,6 +76,9 @@ func (s *supervisor) Systemctl(ctx context.Context, args ...string) (string, err
 func (s *supervisor) unit() (argv []string, env []string, err error) {
 	b, err := os.ReadFile(filepath.Join(s.root, "etc/systemd/system", unitName))
 	if err != nil {
+		b, err = os.ReadFile(filepath.Join(s.root, "usr/lib/systemd/system", unitName))
+	}
+	if err != nil {
 		return nil, nil, err
 	}
 	for _, line := range strings.Split(string(b), "\n") {

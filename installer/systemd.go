@@ -152,8 +152,12 @@ func (s Systemd) Install(ctx context.Context, l Layout) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("install unit: %w", err)
 	}
-	if err := writeFileAtomic(path, Unit(l), 0o644); err != nil {
-		return fmt.Errorf("install unit: %w", err)
+	// A packaged unit is the package's file: identical content is left
+	// alone (and a changed one is what the installer's layout says).
+	if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, Unit(l)) {
+		if err := writeFileAtomic(path, Unit(l), 0o644); err != nil {
+			return fmt.Errorf("install unit: %w", err)
+		}
 	}
 	if _, err := s.ctl(ctx, "daemon-reload"); err != nil {
 		return err

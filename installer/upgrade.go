@@ -24,6 +24,9 @@ var ErrRolledBack = errors.New("installer: upgrade rolled back")
 // reason.
 func (in *Installer) Upgrade(ctx context.Context, newBinary string) error {
 	l := in.layout
+	if l.Packaged {
+		return errors.New("installer: upgrade: the package manager owns this binary: upgrade the reach-agent package instead")
+	}
 	bin, prev := l.Path(l.Binary), l.Path(l.prevBinary())
 	if _, err := os.Stat(bin); err != nil {
 		return fmt.Errorf("installer: upgrade: the agent is not installed (%w)", err)

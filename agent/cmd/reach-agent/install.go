@@ -28,7 +28,11 @@ func newInstaller(settle time.Duration, stderr io.Writer) (*installer.Installer,
 	if err != nil {
 		return nil, err
 	}
-	return installer.New(installer.DefaultLayout(""), svc, installer.Options{
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	return installer.New(installer.DetectLayout("", exe), svc, installer.Options{
 		Enroller: enroller, Settle: settle, Logger: logger(stderr),
 	}), nil
 }
