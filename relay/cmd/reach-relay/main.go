@@ -121,7 +121,9 @@ func run(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if tlsSrc != nil {
+	if tlsSrc == nil {
+		signal.Ignore(syscall.SIGHUP) // `systemctl reload` has nothing to reload
+	} else {
 		ctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { tlsSrc.Run(ctx); close(done) }()
