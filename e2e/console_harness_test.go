@@ -1,99 +1,104 @@
 package e2e
 
 import (
+	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/reachdesk/reach/agent/enroll"
-	"github.com/reachdesk/reach/console"
-	"github.com/reachdesk/reach/console/agentapi"
-	"github.com/reachdesk/reach/console/api"
-	"github.com/reachdesk/reach/console/auth"
-	"github.com/reachdesk/reach/console/sqlite"
-	"github.com/reachdesk/reach/console/webui"
 )
 
-// ConsoleServer is the console's HTTP server in a test: the REST API, the
-// agent API and the embedded web UI on one SQLite store, mounted as
-// CONTRACTS.md lays out the one console server. It runs in the test
-// process; the relay and the agent are real processes.
+// ConsoleServer is a `reach-console serve` process in a test, on a
+// fresh SQLite data directory holding the test's signing keys, with the
+// relay r named for browsers and agents.
 type ConsoleServer struct {
-	URL   string
-	Store *sqlite.DB
-	// Admin signs in with AdminEmail and Password.
-	Admin *console.User
+	URL string
+	// AdminPassword is the bootstrap admin's one-time password, read from
+	// serve's standard output.
+	AdminPassword string
 }
 
-// Password is every test user's password.
+// Password is the password of every user the tests create.
 const Password = "correct horse battery staple"
 
 // AdminEmail is the bootstrap admin.
 const AdminEmail = "admin@example.com"
 
-// StartConsoleServer serves the console for relay r with c's signing key
-// and one admin user.
+var oneTimePassword = regexp.MustCompile(`One-time password: (\S+)`)
+
+// StartConsoleServer runs `reach-console serve` for relay r with c's
+// signing key and waits until it is healthy.
 func StartConsoleServer(tb testing.TB, c *Console, r *Relay) *ConsoleServer {
 	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "console.db"), sqlite.Options{})
+	data := tb.TempDir()
+	if err := os.Symlink(c.Dir, filepath.Join(data, "keys")); err != nil {
+		tb.Fatal(err)
+	}
+	addr := freeAddr(tb)
+	cmd := exec.Command(binary(tb, "./console/cmd/reach-console"), "serve", "-data", data, "-listen", addr,
+		"-public-url", "http://"+addr, "-relay-url", "ws://"+r.Addr, "-org", "Help Desk", "-admin-email", AdminEmail, "-log-level", "debug")
+	cmd.Stderr = logWriter{tb, "reach-console"}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StdoutPipe()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { store.Close() })
-	key := make([]byte, 32)
-	rand.Read(key)
-	sealer, err := auth.NewSealer(key)
-	if err != nil {
-		tb.Fatal(err)
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start reach-console: %v", err)
 	}
-	log := slog.New(slog.NewTextHandler(logWriter{tb, "console"}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	relayURL := "ws://" + r.Addr
-	agents, err := agentapi.New(store, c.Signer, agentapi.Options{RelayURL: relayURL, Logger: log})
-	if err != nil {
-		tb.Fatal(err)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	tb.Cleanup(func() {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+			<-done
+		}
+	})
+	pw := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if m := oneTimePassword.FindStringSubmatch(sc.Text()); m != nil {
+				pw <- m[1]
+			}
+		}
+	}()
+	s := &ConsoleServer{URL: "http://" + addr}
+	select {
+	case s.AdminPassword = <-pw:
+	case <-done:
+		tb.Fatal("reach-console serve exited (set REACH_E2E_VERBOSE=1 for its log)")
+	case <-time.After(30 * time.Second):
+		tb.Fatal("reach-console serve printed no first admin password")
 	}
-	apiSrv, err := api.New(store, c.Signer, api.Options{Sealer: sealer, BlobDir: filepath.Join(dir, "blobs"), RelayURL: relayURL,
-		Org: "Help Desk", Agents: agents, Logger: log})
-	if err != nil {
-		tb.Fatal(err)
+	ok := waitFor(context.Background(), 30*time.Second, func() bool {
+		resp, err := http.Get(s.URL + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if !ok {
+		tb.Fatal("reach-console serve did not become healthy")
 	}
-	ui, err := webui.Handler(webui.Options{RelayURL: relayURL})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	mux := http.NewServeMux()
-	for _, p := range []string{"/api/", "/healthz", "/metrics", "/.well-known/"} {
-		mux.Handle(p, apiSrv)
-	}
-	mux.Handle("/agent/", agents)
-	mux.Handle("/", ui)
-	srv := httptest.NewServer(mux)
-	tb.Cleanup(srv.Close)
-
-	hash, err := auth.NewHasher(auth.DefaultParams, 0).Hash(ctx, Password)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	admin := &console.User{Email: AdminEmail, Name: "Alice Admin", Role: console.RoleAdmin, PasswordHash: hash}
-	if err := store.CreateUser(ctx, admin); err != nil {
-		tb.Fatal(err)
-	}
-	return &ConsoleServer{URL: srv.URL, Store: store, Admin: admin}
+	return s
 }
 
 // APIClient calls the console API as one signed-in user, the way the web
@@ -114,7 +119,11 @@ func (s *ConsoleServer) SignIn(tb testing.TB, email string) *APIClient {
 		CSRFToken   string `json:"csrf_token"`
 		MFARequired bool   `json:"mfa_required"`
 	}
-	c.Must("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": Password}, &r)
+	pw := Password
+	if email == AdminEmail {
+		pw = s.AdminPassword
+	}
+	c.Must("POST", "/api/v1/auth/login", map[string]string{"email": email, "password": pw}, &r)
 	if r.MFARequired {
 		tb.Fatalf("%s needs a two-factor code", email)
 	}
@@ -210,13 +219,6 @@ func (s *ConsoleServer) EnrollDevice(tb testing.TB, f *Fleet, hostname string, i
 	return dir, res.State
 }
 
-// ServeAgent runs `reach-agent serve` for an enrolled device on display
-// x, connected to relay r, answering unattended connects by policy.
-func ServeAgent(tb testing.TB, r *Relay, display, env []string, state, policy string) {
-	tb.Helper()
-	process(tb, env, binary(tb, "./agent/cmd/reach-agent"), append([]string{"serve", "-state", state, "-relay", "ws://" + r.Addr, "-policy", policy, "-ui", "terminal"}, display...)...)
-}
-
 // OpenConsole opens the console in a fresh browser and signs in as email
 // through the login page, keyboard only.
 func OpenConsole(tb testing.TB, s *ConsoleServer, email string) *Browser {
@@ -226,7 +228,11 @@ func OpenConsole(tb testing.TB, s *ConsoleServer, email string) *Browser {
 	waitJS(tb, b, "document.activeElement && document.activeElement.id === 'login-email'", 15*time.Second)
 	b.Must(map[string]any{"op": "type", "text": email}, nil)
 	b.Must(map[string]any{"op": "press", "key": "Tab"}, nil)
-	b.Must(map[string]any{"op": "type", "text": Password}, nil)
+	pw := Password
+	if email == AdminEmail {
+		pw = s.AdminPassword
+	}
+	b.Must(map[string]any{"op": "type", "text": pw}, nil)
 	b.Must(map[string]any{"op": "press", "key": "Enter"}, nil)
 	waitJS(tb, b, "document.querySelector('#me-name')", 15*time.Second)
 	return b

@@ -108,6 +108,7 @@ type Server struct {
 	sessions  map[string]*sessionView
 	order     []string // session ids, oldest first
 	clients   int      // open event streams
+	followed  bool     // a page has opened an event stream
 }
 
 type prompt struct {
@@ -189,6 +190,15 @@ func (s *Server) Clients() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.clients
+}
+
+// Followed reports whether a page has ever followed the state: someone
+// may be about to answer the satisfaction question even while their page
+// reconnects.
+func (s *Server) Followed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.followed
 }
 
 // changeLocked wakes every event stream.
@@ -618,12 +628,14 @@ func (s *Server) csat(sid string, score int, skip bool) error {
 		return errCSATClosed
 	}
 	v.CSAT = "done"
-	close(v.csatDone)
 	s.changeLocked()
 	s.mu.Unlock()
+	// The answer is handed on before WaitCSAT returns, so that a caller
+	// that exits after it has the answer queued.
 	if !skip {
 		s.opts.OnCSAT(sid, score)
 	}
+	close(v.csatDone)
 	return nil
 }
 
@@ -635,6 +647,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 	s.mu.Lock()
 	s.clients++
+	s.followed = true
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()

@@ -338,10 +338,16 @@ func TestSessionChatAndCSAT(t *testing.T) {
 	if st, body := hs.post(t, "csat", `{"sid":"s1","score":4}`, nil); st != http.StatusNoContent {
 		t.Fatalf("csat: %d %s", st, body)
 	}
-	if got := <-hs.csat; got != 4 {
-		t.Errorf("OnCSAT got %d", got)
-	}
 	<-waited
+	// The answer was handed on before WaitCSAT returned.
+	select {
+	case got := <-hs.csat:
+		if got != 4 {
+			t.Errorf("OnCSAT got %d", got)
+		}
+	default:
+		t.Error("WaitCSAT returned before OnCSAT had the answer")
+	}
 	if st, _ := hs.post(t, "csat", `{"sid":"s1","score":1}`, nil); st != http.StatusConflict {
 		t.Errorf("second rating: %d, want 409", st)
 	}
@@ -394,8 +400,8 @@ func TestEventsStream(t *testing.T) {
 	if second.Version <= first.Version || second.Session == nil || second.Session.SID != "s1" {
 		t.Errorf("after a status change: %+v", second)
 	}
-	if hs.srv.Clients() != 1 {
-		t.Errorf("clients %d", hs.srv.Clients())
+	if hs.srv.Clients() != 1 || !hs.srv.Followed() {
+		t.Errorf("clients %d, followed %v", hs.srv.Clients(), hs.srv.Followed())
 	}
 }
 

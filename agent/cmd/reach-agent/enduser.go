@@ -115,7 +115,7 @@ func (u *uiFlags) start(display string, join func(ctx context.Context, code stri
 // waitCSAT gives the end user time to rate session sid in the page, if one
 // follows the session.
 func (e *endUser) waitCSAT(ctx context.Context, sid string) {
-	if e.page == nil || e.page.Clients() == 0 {
+	if e.page == nil || !e.page.Followed() {
 		return
 	}
 	e.page.WaitCSAT(ctx, sid)
