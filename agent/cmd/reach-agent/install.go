@@ -47,10 +47,10 @@ func needAdmin(cmd string) error {
 
 // runInstall installs the agent as a service, enrolled with the console.
 func runInstall(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("install", "-server URL [-token-file FILE | env REACH_AGENT_TOKEN] [flags]", stderr)
+	fs := newFlags("install", "-server URL [-token-file FILE | env "+enrollTokenEnv+"] [flags]", stderr)
 	var (
 		server     = fs.String("server", "", "console URL, e.g. https://help.example.com (required)")
-		token      = fs.String("token", "", "enrollment token; prefer -token-file or REACH_AGENT_TOKEN: the command line is visible to every user")
+		token      = fs.String("token", "", "enrollment token; prefer -token-file or "+enrollTokenEnv+": the command line is visible to every user")
 		tokenFile  = fs.String("token-file", "", "file holding the enrollment token; - reads standard input")
 		unattended = fs.String("unattended", "consent", "unattended connects: consent (the logged-in user must allow each one) or allow (technicians whose role permits it connect without asking)")
 		relay      = fs.String("relay", "", "relay URL (wss://...); default: the one the console gives at enrollment")
@@ -83,6 +83,9 @@ func runInstall(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	if tok == "" {
+		tok = strings.TrimSpace(os.Getenv(enrollTokenEnv))
+	}
 	if err := needAdmin("install"); err != nil {
 		return err
 	}
@@ -109,7 +112,8 @@ func runInstall(ctx context.Context, args []string, stdout, stderr io.Writer) er
 }
 
 // readToken picks the enrollment token from -token-file, else -token (or
-// REACH_AGENT_TOKEN through envflag). fromArgv warns that argv is public.
+// REACH_AGENT_TOKEN through envflag); callers fall back to
+// REACH_ENROLL_TOKEN. fromArgv warns that argv is public.
 func readToken(flagValue, file string, fromArgv bool, in io.Reader, stderr io.Writer) (string, error) {
 	if file != "" {
 		var r io.Reader = in
@@ -135,7 +139,7 @@ func readToken(flagValue, file string, fromArgv bool, in io.Reader, stderr io.Wr
 		return tok, nil
 	}
 	if fromArgv {
-		fmt.Fprintln(stderr, "warning: a token on the command line is visible to other users; use -token-file or REACH_AGENT_TOKEN")
+		fmt.Fprintln(stderr, "warning: a token on the command line is visible to other users; use -token-file or "+enrollTokenEnv)
 	}
 	return strings.TrimSpace(flagValue), nil
 }

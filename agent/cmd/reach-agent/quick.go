@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -22,18 +21,9 @@ import (
 	"github.com/reachdesk/reach/agent/consent"
 	"github.com/reachdesk/reach/agent/session"
 	"github.com/reachdesk/reach/internal/envflag"
+	"github.com/reachdesk/reach/proto"
+	wire "github.com/reachdesk/reach/proto/agentapi"
 )
-
-// quickPath is the console endpoint that registers a quick-support agent's
-// ephemeral key (proto/agentapi.PathQuick).
-const quickPath = "/agent/v1/quick"
-
-// quickResponse is the console's answer (proto/agentapi.QuickResponse).
-type quickResponse struct {
-	Token       string   `json:"token"`        // relay token for this quick agent
-	ConsoleKeys []string `json:"console_keys"` // base64 raw Ed25519
-	RelayURL    string   `json:"relay_url"`
-}
 
 // runQuick gives one attended session without installing or enrolling:
 // the end user enters the technician's code, the agent makes an ephemeral
@@ -71,8 +61,9 @@ func runQuick(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	q := &quick{
 		server: strings.TrimSuffix(*server, "/"), relay: *relay,
 		client: &http.Client{Timeout: 30 * time.Second},
-		opts:   session.Options{Display: *display, FPS: *fps, Logger: logger(stderr)},
+		ui:     newLateUI(),
 	}
+	q.opts = session.Options{Display: *display, FPS: *fps, Logger: logger(stderr), OnStatus: q.ui.status, OnChat: q.ui.chat}
 	// Keys for this run only: generated in memory, never written.
 	if _, q.key, err = ed25519.GenerateKey(rand.Reader); err != nil {
 		return err
@@ -83,38 +74,34 @@ func runQuick(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer q.close()
 
 	code := normalizeCode(fs.Arg(0))
-	var reg *quickResponse
+	var s *session.Session
 	if code == "" && mode == "terminal" {
-		// Ask before the consent prompt starts reading the terminal; a
-		// mistyped code may be typed again.
-		for reg == nil {
+		// Ask, register and join before the consent prompt starts reading
+		// the terminal (the prompter waits for it); a code that the console
+		// or the relay refuses may be typed again.
+		for s == nil {
 			if code, err = askCode(ctx, stdin, stdout); err != nil {
 				return fmt.Errorf("quick: %w", err)
 			}
-			if reg, err = q.register(ctx, code); errors.Is(err, errBadCode) {
+			if s, err = q.join(ctx, code); errors.Is(err, errBadCode) {
 				fmt.Fprintln(stdout, err)
 			} else if err != nil {
 				return fmt.Errorf("quick: %w", err)
 			}
 		}
 	} else if code != "" {
-		if reg, err = q.register(ctx, code); err != nil {
+		if s, err = q.join(ctx, code); err != nil {
 			return fmt.Errorf("quick: %w", err)
 		}
 	}
 
-	// Without a code yet, the end-user page asks for it (the hook the
-	// page's code form calls).
+	// Without a code yet, the end-user page asks for it: this is the hook
+	// its code form calls.
 	joined := make(chan *session.Session, 1)
 	var pageJoin func(ctx context.Context, code string) error
-	if reg == nil {
+	if s == nil {
 		pageJoin = func(ctx context.Context, code string) error {
-			code = normalizeCode(code)
-			r, err := q.register(ctx, code)
-			if err != nil {
-				return err
-			}
-			s, err := q.connect(ctx, code, r)
+			s, err := q.join(ctx, normalizeCode(code))
 			if err == nil {
 				joined <- s
 			}
@@ -126,21 +113,14 @@ func runQuick(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer eu.close()
-	q.prompter = eu.prompter
-	q.opts.OnStatus, q.opts.OnChat = eu.status, eu.chat
+	q.ui.set(eu)
 
-	var s *session.Session
-	if reg != nil {
-		s, err = q.connect(ctx, code, reg)
-	} else {
+	if s == nil {
 		select {
 		case s = <-joined:
 		case <-ctx.Done():
-			err = ctx.Err()
+			return fmt.Errorf("quick: %w", ctx.Err())
 		}
-	}
-	if err != nil {
-		return fmt.Errorf("quick: %w", err)
 	}
 	select {
 	case <-s.Done():
@@ -152,13 +132,56 @@ func runQuick(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	return s.Err()
 }
 
+// lateUI hands the end user's UI to an agent created before the UI: the
+// consent prompt waits until it is there (within the request's timeout),
+// status and chat before it are dropped (the terminal shows them anyway).
+type lateUI struct {
+	ready chan struct{}
+	eu    *endUser // set once, before ready is closed
+}
+
+func newLateUI() *lateUI { return &lateUI{ready: make(chan struct{})} }
+
+func (l *lateUI) set(eu *endUser) { l.eu = eu; close(l.ready) }
+
+func (l *lateUI) get() *endUser {
+	select {
+	case <-l.ready:
+		return l.eu
+	default:
+		return nil
+	}
+}
+
+// Ask implements consent.Prompter.
+func (l *lateUI) Ask(ctx context.Context, r consent.Request) (proto.Decision, error) {
+	select {
+	case <-l.ready:
+		return l.eu.prompter.Ask(ctx, r)
+	case <-ctx.Done():
+		return proto.DecisionDeny, ctx.Err()
+	}
+}
+
+func (l *lateUI) status(st session.Status) {
+	if eu := l.get(); eu != nil {
+		eu.status(st)
+	}
+}
+
+func (l *lateUI) chat(sid, text string) {
+	if eu := l.get(); eu != nil && eu.chat != nil {
+		eu.chat(sid, text)
+	}
+}
+
 // quick is one quick-support run.
 type quick struct {
 	server, relay string
 	client        *http.Client
 	key           ed25519.PrivateKey
 	opts          session.Options
-	prompter      consent.Prompter
+	ui            *lateUI
 	agent         atomic.Pointer[session.Agent]
 	runCtx        context.Context
 	cancel        context.CancelFunc
@@ -170,21 +193,25 @@ type quick struct {
 // errBadCode is a code the console refused; the user may type it again.
 var errBadCode = errors.New("that code is invalid or has expired; check it with your technician")
 
-// connect starts an agent with the identity the console gave for code and
-// joins the session.
-func (q *quick) connect(ctx context.Context, code string, reg *quickResponse) (*session.Session, error) {
+// join registers the ephemeral key for code with the console, starts an
+// agent with the relay token the console gave, and redeems the code.
+func (q *quick) join(ctx context.Context, code string) (*session.Session, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.done != nil {
 		return nil, errors.New("a session is already being joined")
 	}
+	reg, err := q.register(ctx, code)
+	if err != nil {
+		return nil, err
+	}
 	keys := make([]ed25519.PublicKey, 0, len(reg.ConsoleKeys))
 	for _, k := range reg.ConsoleKeys {
-		b, err := base64.StdEncoding.DecodeString(k)
-		if err != nil || len(b) != ed25519.PublicKeySize {
+		b, err := wire.DecodeKey(k)
+		if err != nil {
 			return nil, errors.New("the console sent a malformed public key")
 		}
-		keys = append(keys, ed25519.PublicKey(b))
+		keys = append(keys, b)
 	}
 	if len(keys) == 0 {
 		return nil, errors.New("the console sent no public key")
@@ -203,7 +230,7 @@ func (q *quick) connect(ctx context.Context, code string, reg *quickResponse) (*
 	token := reg.Token
 	a, err := session.New(session.Config{
 		RelayURL: relayURL, Token: func(context.Context) (string, error) { return token, nil },
-		DeviceKey: q.key, ConsoleKeys: keys, Policy: consent.PolicyDeny, Prompter: q.prompter,
+		DeviceKey: q.key, ConsoleKeys: keys, Policy: consent.PolicyDeny, Prompter: q.ui,
 	}, q.opts)
 	if err != nil {
 		return nil, err
@@ -215,20 +242,21 @@ func (q *quick) connect(ctx context.Context, code string, reg *quickResponse) (*
 	if err != nil {
 		// Let the user try again with a fresh agent.
 		q.stopLocked()
+		if proto.CodeOf(err) == proto.CodeInvalidCode {
+			return nil, errBadCode
+		}
 		return nil, fmt.Errorf("join: %w", err)
 	}
 	return s, nil
 }
 
 // register posts the ephemeral public key for code to the console.
-func (q *quick) register(ctx context.Context, code string) (*quickResponse, error) {
+func (q *quick) register(ctx context.Context, code string) (*wire.QuickResponse, error) {
 	if len(code) != 9 || strings.Trim(code, "0123456789") != "" {
 		return nil, errBadCode
 	}
-	body, _ := json.Marshal(map[string]string{
-		"code": code, "public_key": base64.StdEncoding.EncodeToString(q.key.Public().(ed25519.PublicKey)),
-	})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.server+quickPath, bytes.NewReader(body))
+	body, _ := json.Marshal(wire.QuickRequest{Code: code, PublicKey: wire.EncodeKey(q.key.Public().(ed25519.PublicKey))})
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, q.server+wire.PathQuick, bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +285,7 @@ func (q *quick) register(ctx context.Context, code string) (*quickResponse, erro
 		}
 		return nil, fmt.Errorf("console refused the quick-support key: %.200s", e.Error.Message)
 	}
-	var r quickResponse
+	var r wire.QuickResponse
 	if err := json.Unmarshal(b, &r); err != nil || r.Token == "" {
 		return nil, errors.New("console: malformed answer to the quick-support key")
 	}

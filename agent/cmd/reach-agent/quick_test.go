@@ -5,12 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/json"
+	"crypto/sha256"
 	"io"
 	"io/fs"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -21,7 +19,9 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/reachdesk/reach/console/agentapi"
 	"github.com/reachdesk/reach/console/signing"
+	"github.com/reachdesk/reach/console/sqlite"
 	"github.com/reachdesk/reach/proto"
 	"github.com/reachdesk/reach/relay/node"
 	"github.com/reachdesk/reach/relay/relayclient"
@@ -71,11 +71,12 @@ func listing(t *testing.T, dir string) string {
 	return b.String()
 }
 
-// TestQuickSupport runs `reach-agent quick` against a real relay and a
-// console stand-in for POST /agent/v1/quick: the end user mistypes the code,
-// types it again, sees who asks and denies. The console saw a fresh key for
-// the right code, the technician got the denial, and nothing was written to
-// the home, working or temporary directory.
+// TestQuickSupport runs `reach-agent quick` against a real relay and the
+// console's agent API (SQLite): the end user types a short code (refused at
+// once), a wrong one (the relay refuses it), then the right one, sees who
+// asks and denies. The console holds a key for the code, the technician got
+// the denial, and nothing was written to the home, working or temporary
+// directory.
 func TestQuickSupport(t *testing.T) {
 	_, ckey, _ := ed25519.GenerateKey(rand.Reader)
 	signer := signing.New(ckey, nil)
@@ -106,33 +107,17 @@ func TestQuickSupport(t *testing.T) {
 	}
 	code := m.Body.(*proto.CodeCreated).Code
 
-	// The console registers the key for that code only.
-	var mu sync.Mutex
-	var keys []string
-	console := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var req struct {
-			Code      string `json:"code"`
-			PublicKey string `json:"public_key"`
-		}
-		if r.Method != http.MethodPost || r.URL.Path != quickPath || json.NewDecoder(r.Body).Decode(&req) != nil {
-			http.Error(w, "bad request", http.StatusBadRequest)
-			return
-		}
-		if req.Code != code {
-			w.WriteHeader(http.StatusNotFound)
-			io.WriteString(w, `{"error":{"code":"not_found","message":"invalid or expired code"}}`)
-			return
-		}
-		if b, err := base64.StdEncoding.DecodeString(req.PublicKey); err != nil || len(b) != ed25519.PublicKeySize {
-			http.Error(w, "bad key", http.StatusBadRequest)
-			return
-		}
-		mu.Lock()
-		keys = append(keys, req.PublicKey)
-		mu.Unlock()
-		tok, _ := signer.Issue(proto.Claims{Kind: proto.KindDevice, Name: "quick support", RegisteredClaims: jwt.RegisteredClaims{Subject: "quick-1"}}, proto.AudienceRelay, 30*time.Minute)
-		json.NewEncoder(w).Encode(map[string]any{"token": tok, "console_keys": []string{base64.StdEncoding.EncodeToString(cpub)}, "relay_url": relayURL})
-	}))
+	// The console: its agent API on SQLite, signing with the relay's key.
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "console.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	api, err := agentapi.New(db, signer, agentapi.Options{RelayURL: relayURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	console := httptest.NewServer(api)
 	defer console.Close()
 
 	// Nothing may be written here.
@@ -155,8 +140,10 @@ func TestQuickSupport(t *testing.T) {
 	}()
 
 	stdout.waitFor(t, "Session code from your technician: ")
-	io.WriteString(typeIn, "123 456 780\n")
+	io.WriteString(typeIn, "12345\n") // refused by the agent
 	stdout.waitFor(t, "invalid or has expired")
+	io.WriteString(typeIn, "123 456 780\n") // accepted by the console, refused by the relay
+	waitCount(t, &stdout, "invalid or has expired", 2)
 	io.WriteString(typeIn, code[:3]+"-"+code[3:6]+"-"+code[6:]+"\n")
 	stdout.waitFor(t, "Ann Tech (ACME IT) asks for remote access")
 	if !strings.Contains(stdout.String(), "Ticket: 42 Printer") {
@@ -190,13 +177,25 @@ func TestQuickSupport(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("quick did not exit after the denial; stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 	}
-	mu.Lock()
-	if len(keys) != 1 {
-		t.Fatalf("console registered %d keys", len(keys))
+	// The key the console holds for the code is the one quick made; the
+	// session's own key is in memory only, so it is compared by presence.
+	h := sha256.Sum256([]byte(code))
+	if k, err := db.FindQuickKey(ctx, h[:]); err != nil || len(k.PublicKey) != ed25519.PublicKeySize {
+		t.Fatalf("console holds no quick key for the code: %v", err)
 	}
-	mu.Unlock()
 	if after := listing(t, home) + listing(t, work) + listing(t, tmp); after != before {
 		t.Fatalf("quick wrote files:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+func waitCount(t *testing.T, b *syncBuffer, want string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for strings.Count(b.String(), want) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("fewer than %d %q in output:\n%s", n, want, b.String())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
