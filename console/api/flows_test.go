@@ -190,6 +190,7 @@ func TestSessionJourney(t *testing.T) {
 
 	c.do("POST", sp+"/relay", map[string]string{"sid": "s-123", "code": "12345"}).want(t, "bad code", 400)
 	c.do("POST", sp+"/relay", map[string]string{"sid": "s-123", "code": "123456789"}).want(t, "relay", 200)
+	c.do("POST", sp+"/relay", map[string]string{"sid": "s-123", "code": "123456789"}).want(t, "relay again", 200) // one event
 	st, err := e.store.FindSessionByID(e.ctx, sid)
 	e.must(err)
 	if st.RelaySID != "s-123" || len(st.CodeHash) != 32 {

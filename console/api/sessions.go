@@ -400,6 +400,7 @@ func (s *Server) sessionRelay(w http.ResponseWriter, r *http.Request, p *princip
 	if !ss.EndedAt.IsZero() {
 		return errConflict("the session has ended")
 	}
+	first := ss.RelaySID == "" // a repeated report of the same sid adds no event
 	upd := console.SessionUpdate{RelaySID: &req.SID}
 	if ss.Kind == console.SessionAttended {
 		if len(req.Code) != 9 || strings.Trim(req.Code, "0123456789") != "" {
@@ -416,8 +417,10 @@ func (s *Server) sessionRelay(w http.ResponseWriter, r *http.Request, p *princip
 	if err != nil {
 		return err
 	}
-	if err := s.consoleEvent(ctx, ss.ID, "relay_linked", map[string]any{"sid": req.SID}); err != nil {
-		return err
+	if first {
+		if err := s.consoleEvent(ctx, ss.ID, "relay_linked", map[string]any{"sid": req.SID}); err != nil {
+			return err
+		}
 	}
 	// Agent events that arrived before the sid was known join the timeline.
 	if _, err := s.store.LinkAgentEvents(ctx, req.SID); err != nil {
