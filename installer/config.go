@@ -65,6 +65,7 @@ const (
 	keyState      = "REACH_AGENT_STATE"
 	keyPolicy     = "REACH_AGENT_POLICY"
 	keyUnattended = "REACH_AGENT_UNATTENDED" // the install choice, for status and re-install
+	keyUI         = "REACH_AGENT_UI"
 	keyDisplay    = "DISPLAY"
 	keyXAuth      = "XAUTHORITY"
 )
@@ -128,6 +129,10 @@ func (c Config) Marshal(stateDir string) []byte {
 		keyPolicy:     c.Unattended.consentPolicy(),
 		keyUnattended: string(c.Unattended),
 		keyDisplay:    c.Display,
+		// A system service has no terminal, and must not open a browser as
+		// root on the user's display: consent questions are denied until a
+		// per-user consent helper exists (docs/install.md).
+		keyUI: "terminal",
 	}
 	if kv[keyDisplay] == "" {
 		kv[keyDisplay] = ":0"

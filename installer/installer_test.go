@@ -192,7 +192,7 @@ func TestInstallEnrollUninstallRoundTrip(t *testing.T) {
 	self, _ := os.Executable()
 	sameContent(t, self, filepath.Join(root, "usr/local/bin/reach-agent"))
 	conf, _ := os.ReadFile(filepath.Join(root, "etc/reach/agent.conf"))
-	for _, line := range []string{"REACH_AGENT_SERVER=https://console.example.com", "REACH_AGENT_POLICY=ask", "REACH_AGENT_UNATTENDED=consent", "REACH_AGENT_STATE=/var/lib/reach-agent", "DISPLAY=:0"} {
+	for _, line := range []string{"REACH_AGENT_SERVER=https://console.example.com", "REACH_AGENT_POLICY=ask", "REACH_AGENT_UNATTENDED=consent", "REACH_AGENT_STATE=/var/lib/reach-agent", "REACH_AGENT_UI=terminal", "DISPLAY=:0"} {
 		if !bytes.Contains(conf, []byte(line+"\n")) {
 			t.Errorf("config lacks %q:\n%s", line, conf)
 		}
