@@ -11,6 +11,10 @@
 //	enroll      register this device with the console
 //	join CODE   join an attended session with the code the technician reads out
 //	serve       stay connected to the relay for unattended sessions
+//	quick       get help once without installing (ephemeral key, nothing stored)
+//	install     install as a service and enroll; uninstall, upgrade, status
+//	service     run under launchd or the Windows service manager
+//	version     print the version
 //
 // Run "reach-agent <command> -h" for a command's flags. main only parses
 // flags and calls into the agent's packages.
