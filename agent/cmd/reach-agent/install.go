@@ -98,6 +98,9 @@ func runInstall(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		Config: installer.Config{Server: *server, Relay: *relay, Unattended: u, Display: *display, XAuthority: *xauth},
 		Token:  tok, Reenroll: *reenroll,
 	})
+	if errors.Is(err, installer.ErrUnhealthy) {
+		fmt.Fprintf(stdout, "Installed, but the service is not healthy; its log: journalctl -u %s -n 50\n", installer.ServiceName)
+	}
 	if err != nil {
 		return err
 	}

@@ -81,3 +81,27 @@ func TestInstallUsage(t *testing.T) {
 		t.Fatalf("version printed %q", stdout.String())
 	}
 }
+
+// TestServiceLoadsConfig runs the service command (what launchd and the
+// Windows service manager start) with a config naming an empty state
+// directory: serve, reading its settings from the config, reports that
+// directory's missing identity.
+func TestServiceLoadsConfig(t *testing.T) {
+	dir := t.TempDir()
+	state := filepath.Join(dir, "state")
+	os.Mkdir(state, 0o700)
+	conf := filepath.Join(dir, "agent.conf")
+	os.WriteFile(conf, []byte("# test\nREACH_AGENT_STATE="+state+"\nREACH_AGENT_RELAY=ws://127.0.0.1:1\nREACH_AGENT_POLICY=deny\nREACH_AGENT_UI=terminal\n"), 0o600)
+	for _, k := range []string{"REACH_AGENT_STATE", "REACH_AGENT_RELAY", "REACH_AGENT_POLICY", "REACH_AGENT_UI"} {
+		t.Setenv(k, "") // restored after the test; LoadEnv sets them
+	}
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"service", "-config", conf}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), state) {
+		t.Fatalf("exit %d, stderr %q", code, stderr.String())
+	}
+	code = run(context.Background(), []string{"service", "-config", filepath.Join(dir, "none")}, &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("missing config: exit %d", code)
+	}
+}
