@@ -33,7 +33,8 @@ func TestAgentUnit(t *testing.T) {
 }
 
 // TestUnitsVerify runs systemd-analyze verify on every unit, with
-// ExecStart pointed at an existing binary; any message fails the test.
+// ExecStart pointed at an existing binary (any message fails the test),
+// and bounds systemd-analyze security's exposure score.
 func TestUnitsVerify(t *testing.T) {
 	if _, err := exec.LookPath("systemd-analyze"); err != nil {
 		t.Skip("systemd-analyze not installed (scripts/setup.sh installs systemd)")
@@ -53,6 +54,17 @@ func TestUnitsVerify(t *testing.T) {
 		out, err := exec.Command("systemd-analyze", "verify", "--man=no", p).CombinedOutput()
 		if err != nil || len(bytes.TrimSpace(out)) > 0 {
 			t.Errorf("%s: %v\n%s", u, err, out)
+		}
+		// systemd's own exposure score (0 best, 10 worst): the agent must
+		// run as root on the user's display, the servers need not.
+		threshold := "20"
+		if strings.Contains(u, "agent") {
+			threshold = "30"
+		}
+		out, err = exec.Command("systemd-analyze", "security", "--offline=yes", "--no-pager", "--threshold="+threshold, p).CombinedOutput()
+		if err != nil {
+			lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+			t.Errorf("%s: exposure above %s/100: %s", u, threshold, lines[len(lines)-1])
 		}
 	}
 }
