@@ -17,11 +17,14 @@ export interface Series {
   second?: boolean;
 }
 
-/** lineChart draws series against labels; fmt formats the y axis. */
-export function lineChart(title: string, labels: string[], series: Series[], fmt: (v: number) => string, fixedMax?: number): SVGSVGElement {
-  const W = 560, H = 220, L = 56, R = 12, T = 12, B = 34;
+/**
+ * lineChart draws series against labels; fmt formats the y axis, whose top
+ * is fixedMax when given, else the data's maximum but at least minMax.
+ */
+export function lineChart(title: string, labels: string[], series: Series[], fmt: (v: number) => string, fixedMax?: number, minMax = 1e-9): SVGSVGElement {
+  const W = 560, H = 220, L = 64, R = 24, T = 12, B = 34;
   const all = series.flatMap((s) => s.values.filter((v): v is number => v !== null));
-  const max = fixedMax ?? Math.max(1e-9, ...all) * 1.1;
+  const max = fixedMax ?? Math.max(minMax, ...all) * 1.1;
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title });
   svg.appendChild(el("title", {}, title));
   const x = (i: number) => L + (labels.length <= 1 ? (W - L - R) / 2 : (i * (W - L - R)) / (labels.length - 1));

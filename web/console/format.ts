@@ -19,7 +19,7 @@ export function duration(seconds: number): string {
   const mm = Math.floor(s / 60);
   s -= mm * 60;
   const pad = (n: number) => String(n).padStart(2, "0");
-  const out = d > 0 ? `${d}d ${hh}h` : hh > 0 ? `${hh}h ${pad(mm)}m` : `${mm}m ${pad(s)}s`;
+  const out = d > 0 ? `${d}d ${hh}h` : hh > 0 ? `${hh}h ${pad(mm)}m` : mm > 0 ? `${mm}m ${pad(s)}s` : `${s}s`;
   return neg ? "-" + out : out;
 }
 
@@ -37,8 +37,8 @@ export interface SLAView {
   state: "none" | "ok" | "warning" | "breached" | "paused" | "met";
 }
 
-/** WARN_FRACTION: a deadline is "warning" in its last quarter, or under 30 minutes. */
-const WARN_SECONDS = 30 * 60;
+/** WARN_SECONDS: a deadline is "warning" within an hour, as console.DefaultSLAWarning. */
+const WARN_SECONDS = 60 * 60;
 
 /**
  * slaView shows a deadline as a countdown: "2h 05m left", "breached 14m

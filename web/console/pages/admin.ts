@@ -193,20 +193,26 @@ const sla = crud({
 
 const webhooks = crud({
   path: "/admin/webhooks", title: "Webhooks", api: "/webhooks",
-  columns: [{ title: "URL", cell: str("url") }, { title: "Events", cell: (r) => ((r["events"] as string[] | undefined) ?? []).join(", ") }, { title: "Active", cell: (r) => (r["disabled"] ? "no" : "yes") }],
-  create: () => [
-    field("URL", input("url", { type: "url", required: true, placeholder: "https://…" })),
-    h("fieldset", {}, h("legend", {}, "Events"), ...["ticket.created", "ticket.updated", "ticket.commented", "ticket.escalated", "ticket.sla_warning", "ticket.sla_breached", "session.started", "session.ended", "session.csat"].map((e) =>
-      h("label", { class: "row" }, h("input", { type: "checkbox", name: "events", value: e, checked: true }), e))),
+  columns: [
+    { title: "Name", cell: str("name") }, { title: "URL", cell: str("url") },
+    { title: "Events", cell: (r) => ((r["event_types"] as string[] | undefined) ?? []).join(", ") }, { title: "Enabled", cell: (r) => (r["enabled"] ? "yes" : "no") },
   ],
-  body: (d) => ({ url: d.get("url"), events: d.getAll("events") }),
+  create: () => {
+    const events = h("fieldset", {}, h("legend", {}, "Events"));
+    get<List<string>>("/webhook-event-types").then((l) => events.append(...l.items.map((e) =>
+      h("label", { class: "row" }, h("input", { type: "checkbox", name: "events", value: e, checked: true }), e))));
+    return [field("Name", input("name", { required: true, maxlength: 100 })), field("URL", input("url", { type: "url", required: true, placeholder: "https://…" })), events];
+  },
+  body: (d) => ({ name: d.get("name"), url: d.get("url"), event_types: d.getAll("events"), enabled: true }),
   created: (r) => secretBox("Signing secret", r["secret"]),
   actions: (r, reload) => {
+    const ping = h("button", { type: "button" }, "Send test");
+    ping.addEventListener("click", () => void post(`/webhooks/${r.id}/ping`).then(() => toast("Test event queued"), (e: Error) => toast(e.message, true)));
     const b = h("button", { type: "button" }, "Delete");
     b.addEventListener("click", () => {
       if (confirm("Delete this webhook?")) void del("/webhooks/" + r.id).then(reload, (e: Error) => toast(e.message, true));
     });
-    return b;
+    return h("div", { class: "row" }, ping, b);
   },
 });
 
