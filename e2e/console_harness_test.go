@@ -9,6 +9,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,7 +20,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reachdesk/reach/agent/enduser"
 	"github.com/reachdesk/reach/agent/enroll"
+	"github.com/reachdesk/reach/console/webui"
 )
 
 // ConsoleServer is a `reach-console serve` process in a test, on a
@@ -265,4 +269,67 @@ func screenshot(tb testing.TB, b *Browser, name string) {
 	dir := filepath.Join(repoRoot, "docs", "screenshots")
 	os.MkdirAll(dir, 0o755)
 	b.Must(map[string]any{"op": "screenshot", "path": filepath.Join(dir, strings.TrimSuffix(name, ".png")+".png")}, nil)
+}
+
+// TestEmbeddedBundlesFresh checks that the console and end-user bundles
+// compiled into the binaries (console/webui, agent/enduser) are what
+// web/build.mjs makes of the sources today: run `npm run build` in web/ and
+// commit the assets after changing web/console or web/enduser.
+func TestEmbeddedBundlesFresh(t *testing.T) {
+	webDist(t)
+	out := t.TempDir()
+	cmd := exec.Command("node", "build.mjs", "--out", out)
+	cmd.Dir = filepath.Join(repoRoot, "web")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("node build.mjs: %v: %s", err, b)
+	}
+	ui, err := webui.Handler(webui.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ui)
+	defer srv.Close()
+	eu, err := enduser.New("127.0.0.1:1", enduser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		built string
+		serve func(name string) []byte
+	}{
+		{"console/webui/assets/console.js", func(string) []byte { return fetch(t, srv.URL+"/console.js") }},
+		{"console/webui/assets/console.css", func(string) []byte { return fetch(t, srv.URL+"/console.css") }},
+		{"agent/enduser/assets/enduser.js", func(string) []byte { return serveEndUser(t, eu, "enduser.js") }},
+		{"agent/enduser/assets/enduser.css", func(string) []byte { return serveEndUser(t, eu, "enduser.css") }},
+	} {
+		want, err := os.ReadFile(filepath.Join(out, tc.built))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tc.serve(tc.built); !bytes.Equal(got, want) {
+			t.Errorf("%s is stale: the binaries embed %d bytes, the sources build %d (run npm run build in web/ and commit it)", tc.built, len(got), len(want))
+		}
+	}
+}
+
+func fetch(t *testing.T, url string) []byte {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}
+
+// serveEndUser reads one asset from an end-user server without a listener.
+func serveEndUser(t *testing.T, s *enduser.Server, name string) []byte {
+	t.Helper()
+	u, _ := url.Parse(s.URL() + name)
+	req := httptest.NewRequest(http.MethodGet, u.Path, nil)
+	req.Host = u.Host
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	return rec.Body.Bytes()
 }
