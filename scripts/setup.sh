@@ -17,8 +17,9 @@ apt_packages=(
   postgresql
   # network-namespace tests (NAT traversal) and socket inspection.
   iproute2 iptables procps curl
-  # installer and packaging tests: rpm -qpl, systemd-analyze verify, the ACME test CA.
-  rpm systemd pebble
+  # installer and packaging tests: rpm -qpl, systemd-analyze verify, the ACME test CA,
+  # an X cookie for the agent unit's sandbox test.
+  rpm systemd pebble xauth
 )
 
 missing=()
