@@ -47,7 +47,7 @@ func (in *Installer) Upgrade(ctx context.Context, newBinary string) error {
 			return fmt.Errorf("installer: upgrade: keep previous binary: %w", err)
 		}
 	}
-	if err := os.Rename(staged, bin); err != nil {
+	if err := in.replace(ctx, staged, bin); err != nil {
 		removeIfExists(staged)
 		return fmt.Errorf("installer: upgrade: %w", err)
 	}
@@ -66,7 +66,7 @@ func (in *Installer) Upgrade(ctx context.Context, newBinary string) error {
 	in.log.Error("installer: new binary unhealthy, rolling back", "err", err)
 
 	// Roll back: rename the previous binary over the new one and restart.
-	if rerr := os.Rename(prev, bin); rerr != nil {
+	if rerr := in.replace(ctx, prev, bin); rerr != nil {
 		return fmt.Errorf("installer: upgrade failed (%v) and rollback failed: %w", err, rerr)
 	}
 	syncDir(filepath.Dir(bin))
@@ -95,4 +95,17 @@ func preflight(ctx context.Context, bin string) error {
 		return fmt.Errorf("`version` printed %q", strings.TrimSpace(out.String()))
 	}
 	return nil
+}
+
+// replace renames src over dst; when that fails (Windows refuses to
+// replace a running executable) it stops the service and tries again.
+func (in *Installer) replace(ctx context.Context, src, dst string) error {
+	err := os.Rename(src, dst)
+	if err == nil {
+		return nil
+	}
+	if serr := in.svc.Stop(ctx); serr != nil {
+		return err
+	}
+	return os.Rename(src, dst)
 }
