@@ -227,6 +227,12 @@ func TestJourneyInventory(t *testing.T) {
 		t.Errorf("the changes do not show in the device's history; the API has %v", changes)
 	}
 	screenshot(t, b, "device-changes")
+
+	// Diagnostics on demand reach the agent and come back to the page.
+	b.MustEval("document.querySelector('#tab-diagnostics').click()", nil)
+	waitJS(t, b, "document.querySelector('#run-diagnostics')", 10*time.Second)
+	b.MustEval("document.querySelector('#run-diagnostics').click()", nil)
+	waitJS(t, b, "document.querySelector('#diagnostics li.diag')", 60*time.Second)
 	var inertAfter bool
 	b.MustEval("window.pwned === undefined", &inertAfter)
 	if !inertAfter {

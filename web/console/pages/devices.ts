@@ -157,20 +157,27 @@ function summary(out: unknown): string {
 async function diagnostics(id: number): Promise<Child> {
   const run = h("button", { type: "button", class: "primary", id: "run-diagnostics" }, "Run diagnostics");
   run.disabled = current.me?.user.role === "viewer";
-  const out = h("div", {});
-  const load = async () => {
+  const out = h("div", { id: "diagnostics", "aria-live": "polite" });
+  const load = async (): Promise<number> => {
     const list = await get<List<Diag>>(`/devices/${id}/diagnostics`);
     replace(out, list.items.length === 0 ? h("p", { class: "muted" }, "No diagnostics yet.") :
-      h("ul", { class: "comments" }, ...list.items.map((r) => h("li", {},
+      h("ul", { class: "comments" }, ...list.items.map((r) => h("li", { class: "diag" },
         h("div", { class: "meta" }, `${when(r.finished_at ?? r.created_at)} · ${label(r.check)} · ${r.status}`),
         summary(r.output) ? h("div", { class: /fail|error/.test(r.status) ? "bad-text" : r.status === "warn" ? "warn-text" : "" }, summary(r.output)) : null,
         r.output !== undefined ? h("details", {}, h("summary", {}, "Details"), render(r.output, "output", 1)) : null))));
+    return list.items.length;
   };
   run.addEventListener("click", () => {
     run.disabled = true;
-    post(`/devices/${id}/diagnostics`, { checks: [] }).then(() => {
+    post(`/devices/${id}/diagnostics`, { checks: [] }).then(async () => {
       toast("Diagnostics requested; results appear when the agent answers.");
-      setTimeout(() => void load().finally(() => (run.disabled = false)), 3000);
+      // Poll for a minute: an online agent answers within seconds.
+      const before = out.querySelectorAll("li.diag").length;
+      for (let i = 0; i < 30 && out.isConnected; i++) {
+        await new Promise((r) => setTimeout(r, 2000));
+        if ((await load().catch(() => before)) > before) break;
+      }
+      run.disabled = false;
     }, (e: Error) => {
       toast(e.message, true);
       run.disabled = false;
