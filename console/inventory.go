@@ -11,7 +11,7 @@ import (
 
 // Inventory bounds. Reports come from agents and are untrusted.
 const (
-	MaxInventoryBytes  = 1 << 20 // a whole report
+	MaxInventoryBytes  = 8 << 20 // a whole report; equals proto/inventory.MaxReportSize
 	MaxSections        = 32
 	MaxSectionNameLen  = 64
 	MaxSoftware        = 10_000

@@ -12,6 +12,7 @@ import (
 
 	"github.com/reachdesk/reach/console"
 	"github.com/reachdesk/reach/console/auth"
+	"github.com/reachdesk/reach/console/webhook"
 	"github.com/reachdesk/reach/proto"
 	wire "github.com/reachdesk/reach/proto/agentapi"
 	inv "github.com/reachdesk/reach/proto/inventory"
@@ -414,7 +415,9 @@ func (s *Server) applyEvents(ctx context.Context, events []*console.AgentEvent) 
 				continue
 			}
 			a := &console.CSATAnswer{SessionID: e.SessionID, Score: v.Score, Comment: v.Comment, AnsweredAt: e.ReceivedAt}
-			if err := s.store.RecordCSAT(ctx, a); err != nil && console.ErrorCode(err) != console.CodeConflict {
+			if err := s.store.RecordCSAT(ctx, a); err == nil {
+				s.publish(ctx, webhook.SessionCSAT, map[string]any{"session_id": a.SessionID, "score": a.Score, "comment": a.Comment})
+			} else if console.ErrorCode(err) != console.CodeConflict {
 				s.log.Warn("agentapi: record CSAT", "session", e.SessionID, "err", err)
 			}
 		case wire.EventEnd:
@@ -427,11 +430,25 @@ func (s *Server) applyEvents(ctx context.Context, events []*console.AgentEvent) 
 				reason = "ended on the device"
 			}
 			// Ends the session once and attaches its log to the ticket.
-			if _, err := console.EndSession(ctx, s.store, e.SessionID, e.ReceivedAt, reason, 0); err != nil &&
-				console.ErrorCode(err) != console.CodeConflict {
+			ended, err := console.EndSession(ctx, s.store, e.SessionID, e.ReceivedAt, reason, 0)
+			if err == nil {
+				s.publish(ctx, webhook.SessionEnded, map[string]any{"id": ended.ID, "ticket_id": ended.TicketID,
+					"device_id": ended.DeviceID, "technician_id": ended.TechnicianID, "ended_at": ended.EndedAt,
+					"end_reason": ended.EndReason, "ended_by": "device"})
+			} else if console.ErrorCode(err) != console.CodeConflict {
 				s.log.Warn("agentapi: end session", "session", e.SessionID, "err", err)
 			}
 		}
+	}
+}
+
+// publish sends a webhook event if a publisher is configured.
+func (s *Server) publish(ctx context.Context, typ string, data any) {
+	if s.opts.Events == nil {
+		return
+	}
+	if err := s.opts.Events.Publish(ctx, webhook.Event{Type: typ, At: s.opts.Now(), Data: data}); err != nil {
+		s.log.Warn("agentapi: publish event", "type", typ, "err", err)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 
 	"github.com/reachdesk/reach/console"
 	"github.com/reachdesk/reach/console/signing"
+	"github.com/reachdesk/reach/console/webhook"
 	wire "github.com/reachdesk/reach/proto/agentapi"
 )
 
@@ -77,10 +78,18 @@ type Options struct {
 	// session ends and CSAT. Nil means agentapi records CSAT answers and
 	// session ends itself.
 	OnEvents func(ctx context.Context, events []*console.AgentEvent) error
+	// Events receives the webhook events of what agents report (a session
+	// the device ended, a CSAT answer); nil publishes none.
+	Events Publisher
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Logger; nil means slog.Default(). Secrets and tokens are never logged.
 	Logger *slog.Logger
+}
+
+// Publisher receives webhook events; *webhook.Dispatcher implements it.
+type Publisher interface {
+	Publish(ctx context.Context, e webhook.Event) error
 }
 
 // Server is the device-facing API. It is an http.Handler for the paths

@@ -1,19 +1,23 @@
 package agentapi_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/reachdesk/reach/console"
 	"github.com/reachdesk/reach/console/agentapi"
+	"github.com/reachdesk/reach/console/webhook"
 	wire "github.com/reachdesk/reach/proto/agentapi"
 )
 
 // TestAgentEndAttachesTheSessionLog: the end the agent reports closes the
 // session once and puts its log on the ticket; the CSAT answer is recorded.
 func TestAgentEndAttachesTheSessionLog(t *testing.T) {
-	e := newEnv(t, agentapi.Options{})
+	hooks := &published{}
+	e := newEnv(t, agentapi.Options{Events: hooks})
 	res, client := e.enroll(nil)
 	tech := &console.User{Email: "ada@example.com", Name: "Ada", Role: console.RoleTechnician, Level: console.L1}
 	if err := e.store.CreateUser(e.ctx, tech); err != nil {
@@ -56,4 +60,31 @@ func TestAgentEndAttachesTheSessionLog(t *testing.T) {
 	if a, err := e.store.FindCSAT(e.ctx, sess.ID); err != nil || a.Score != 4 {
 		t.Fatalf("CSAT = %+v, %v; want 4", a, err)
 	}
+	// One webhook event each, although the batch came twice.
+	if got := strings.Join(hooks.types(), " "); got != "session.ended session.csat" {
+		t.Fatalf("published %q, want session.ended then session.csat once", got)
+	}
+}
+
+// published records the webhook events agentapi publishes.
+type published struct {
+	mu     sync.Mutex
+	events []webhook.Event
+}
+
+func (p *published) Publish(_ context.Context, e webhook.Event) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.events = append(p.events, e)
+	return nil
+}
+
+func (p *published) types() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, e := range p.events {
+		out = append(out, e.Type)
+	}
+	return out
 }

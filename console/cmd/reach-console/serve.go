@@ -163,6 +163,8 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 
+	hooks := webhook.New(st, webhook.Options{Logger: log})
+
 	// The in-process relay (all-in-one mode) opens its sockets before
 	// anything that needs its URL.
 	var relayNode *node.Node
@@ -177,11 +179,10 @@ func serve(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 	}
 
-	agents, err := agentapi.New(st, signer, agentapi.Options{RelayURL: c.relayURL, ClientAddr: clientAddr(c.trustProxy)})
+	agents, err := agentapi.New(st, signer, agentapi.Options{Events: hooks, RelayURL: c.relayURL, ClientAddr: clientAddr(c.trustProxy)})
 	if err != nil {
 		return err
 	}
-	hooks := webhook.New(st, webhook.Options{Logger: log})
 	opts := api.Options{Events: hooks, Sealer: sealer, BlobDir: filepath.Join(c.data, "blobs"), RelayURL: c.relayURL, Org: c.org,
 		Hasher: hasher, Agents: agents, SecureCookies: tlsSrc != nil || strings.HasPrefix(c.publicURL, "https://"),
 		AllowedOrigins: splitList(c.origins), TrustProxy: c.trustProxy, SessionIdle: c.sessionIdle, SessionMax: c.sessionMax,
