@@ -81,9 +81,12 @@ func Decide(ctx context.Context, r Request, policy Policy, p Prompter) Answer {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	d, err := p.Ask(ctx, r)
+	var u *Unanswered
 	switch {
 	case errors.Is(err, context.DeadlineExceeded) || (err != nil && ctx.Err() != nil):
 		return Answer{Decision: proto.DecisionDeny, Reason: "timeout"}
+	case errors.As(err, &u):
+		return Answer{Decision: proto.DecisionDeny, Reason: u.Reason}
 	case err != nil:
 		return Answer{Decision: proto.DecisionDeny, Reason: "user"}
 	case d == proto.DecisionView, d == proto.DecisionControl:
