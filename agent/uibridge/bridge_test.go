@@ -144,7 +144,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func attached(s *uibridge.Service, n int) func() bool { return func() bool { return s.Attached() == n } }
+func attached(s *uibridge.Service, n int) func() bool {
+	return func() bool { return s.Attached() == n }
+}
 
 func TestNobodyAttachedDeniesAtOnce(t *testing.T) {
 	s, _ := startService(t, uibridge.ServiceOptions{})
@@ -479,7 +481,7 @@ func TestSeatAuthorizer(t *testing.T) {
 	}
 	write("2", "UID=1000\nUSER=alice\nACTIVE=1\nTYPE=x11\nDISPLAY=:0\n")
 	write("3", "UID=1001\nUSER=bob\nACTIVE=0\nTYPE=x11\nDISPLAY=:1\n")  // switched away
-	write("4", "UID=1002\nUSER=carol\nACTIVE=1\nTYPE=tty\nREMOTE=1\n") // ssh
+	write("4", "UID=1002\nUSER=carol\nACTIVE=1\nTYPE=tty\nREMOTE=1\n")  // ssh
 	write("5", "UID=1003\nUSER=dave\nACTIVE=1\nTYPE=x11\nDISPLAY=:2\n") // another display
 	auth := uibridge.SeatAuthorizer(":0.0", dir, "")
 	for uid, ok := range map[uint32]bool{0: true, 1000: true, 1001: false, 1002: false, 1003: false, 4242: false} {
