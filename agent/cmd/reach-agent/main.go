@@ -11,6 +11,7 @@
 //	enroll      register this device with the console
 //	join CODE   join an attended session with the code the technician reads out
 //	serve       stay connected to the relay for unattended sessions
+//	ui          the signed-in user's consent window for the installed service
 //	quick       get help once without installing (ephemeral key, nothing stored)
 //	install     install as a service and enroll; uninstall, upgrade, status
 //	service     run under launchd or the Windows service manager
@@ -54,6 +55,7 @@ func commands() []command {
 		{"join", "join a technician's session with the code they gave you", runJoin},
 		{"enroll", "register this device with the console (token from a file or $REACH_ENROLL_TOKEN)", runEnroll},
 		{"serve", "stay connected for unattended sessions", runServe},
+		{"ui", "show the installed service's consent questions to the signed-in user (autostarted)", runUI},
 		{"quick", "get help once, without installing: enter the technician's code", runQuick},
 		{"install", "install as a service and enroll with the console (root)", runInstall},
 		{"uninstall", "remove the service and what install wrote (root)", runUninstall},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/reachdesk/reach/agent/consent"
 	"github.com/reachdesk/reach/agent/session"
+	"github.com/reachdesk/reach/agent/uibridge"
 	"github.com/reachdesk/reach/internal/envflag"
 	"github.com/reachdesk/reach/proto"
 )
@@ -205,6 +206,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	policy := fs.String("policy", "ask", "unattended connects: deny, ask (the logged-in user, see -ui), view or control")
 	var ui uiFlags
 	ui.register(fs)
+	fs.Lookup("ui").Usage += "; serve also takes bridge: ask the user signed in to the display through their `reach-agent ui` (the installed service's mode)"
+	uiSocket := fs.String("ui-socket", uibridge.DefaultSocket, "with -ui bridge, the Unix socket the signed-in user's reach-agent ui attaches to")
 	var rf reportFlags
 	rf.register(fs)
 	if err := envflag.Parse(fs, "REACH_AGENT", args); err != nil {
@@ -227,7 +230,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	var agent atomic.Pointer[session.Agent]
-	eu, err := ui.start(f.display, nil, &agent, stdout, stderr)
+	var eu *endUser
+	if ui.mode == "bridge" {
+		eu, err = startBridge(ctx, *uiSocket, f.display, &agent, stderr)
+	} else {
+		eu, err = ui.start(f.display, nil, &agent, stdout, stderr)
+	}
 	if err != nil {
 		return err
 	}
