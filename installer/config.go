@@ -130,9 +130,10 @@ func (c Config) Marshal(stateDir string) []byte {
 		keyUnattended: string(c.Unattended),
 		keyDisplay:    c.Display,
 		// A system service has no terminal, and must not open a browser as
-		// root on the user's display: consent questions are denied until a
-		// per-user consent helper exists (docs/install.md).
-		keyUI: "terminal",
+		// root on the user's display: it asks the signed-in user through
+		// their `reach-agent ui` (autostarted), over the socket
+		// /run/reach-agent/ui.sock (docs/install.md).
+		keyUI: "bridge",
 	}
 	if kv[keyDisplay] == "" {
 		kv[keyDisplay] = ":0"

@@ -172,6 +172,9 @@ func (in *Installer) Install(ctx context.Context, req InstallRequest) (*InstallR
 	if err := writeFileAtomic(l.Path(l.Config), req.Config.Marshal(l.StateDir), 0o600); err != nil {
 		return nil, fmt.Errorf("installer: write config: %w", err)
 	}
+	if err := in.installAutostart(); err != nil {
+		return nil, err
+	}
 	if err := in.svc.Install(ctx, l); err != nil {
 		return nil, fmt.Errorf("installer: register service: %w", err)
 	}
@@ -199,6 +202,9 @@ func (in *Installer) Uninstall(ctx context.Context, keepConfig bool) error {
 	}
 	if err := in.svc.Remove(ctx, l); err != nil {
 		return fmt.Errorf("installer: remove service: %w", err)
+	}
+	if err := in.removeAutostart(); err != nil {
+		return err
 	}
 	for _, f := range []string{l.Binary, l.prevBinary()} {
 		if err := removeIfExists(l.Path(f)); err != nil {

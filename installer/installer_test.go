@@ -180,6 +180,11 @@ func TestInstallEnrollUninstallRoundTrip(t *testing.T) {
 		"var/lib/reach-agent/device.key":         "-rw-------",
 		"etc/systemd/system/reach-agent.service": "-rw-r--r--",
 		"etc/systemd/system/multi-user.target.wants/reach-agent.service": "Lrwxrwxrwx -> /etc/systemd/system/reach-agent.service",
+		// No desktop in this root yet: the autostart directories are made
+		// and removed again by uninstall.
+		"etc/xdg":           "drwxr-xr-x",
+		"etc/xdg/autostart": "drwxr-xr-x",
+		"etc/xdg/autostart/reach-agent-ui.desktop": "-rw-r--r--",
 	}
 	for p, mode := range want {
 		if installed[p] != mode {
@@ -192,7 +197,7 @@ func TestInstallEnrollUninstallRoundTrip(t *testing.T) {
 	self, _ := os.Executable()
 	sameContent(t, self, filepath.Join(root, "usr/local/bin/reach-agent"))
 	conf, _ := os.ReadFile(filepath.Join(root, "etc/reach/agent.conf"))
-	for _, line := range []string{"REACH_AGENT_SERVER=https://console.example.com", "REACH_AGENT_POLICY=ask", "REACH_AGENT_UNATTENDED=consent", "REACH_AGENT_STATE=/var/lib/reach-agent", "REACH_AGENT_UI=terminal", "DISPLAY=:0"} {
+	for _, line := range []string{"REACH_AGENT_SERVER=https://console.example.com", "REACH_AGENT_POLICY=ask", "REACH_AGENT_UNATTENDED=consent", "REACH_AGENT_STATE=/var/lib/reach-agent", "REACH_AGENT_UI=bridge", "DISPLAY=:0"} {
 		if !bytes.Contains(conf, []byte(line+"\n")) {
 			t.Errorf("config lacks %q:\n%s", line, conf)
 		}

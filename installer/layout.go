@@ -35,6 +35,9 @@ type Layout struct {
 	StateDir string
 	// Unit is the service definition (systemd unit file on Linux).
 	Unit string
+	// Autostart is the XDG autostart entry that starts `reach-agent ui` in
+	// the user's graphical session (Linux); "" means none.
+	Autostart string
 	// Packaged means the binary and unit belong to the .deb/.rpm package:
 	// install leaves them as they are and uninstall is the package
 	// manager's job.
@@ -63,6 +66,7 @@ func LinuxLayout(root string) Layout {
 		Config:    "/etc/reach/agent.conf",
 		StateDir:  "/var/lib/reach-agent",
 		Unit:      "/etc/systemd/system/reach-agent.service",
+		Autostart: AutostartPath,
 	}
 }
 

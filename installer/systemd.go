@@ -25,7 +25,10 @@ import (
 //   - no PrivateIPC and no PrivateNetwork: MIT-SHM capture shares SysV
 //     shared memory with the X server, and Xorg also listens on an
 //     abstract socket in the host's network namespace;
-//   - ProtectSystem=strict: the only writable path is the state directory.
+//   - ProtectSystem=strict: the only writable paths are the state
+//     directory and /run/reach-agent (RuntimeDirectory, 0755), where the
+//     consent bridge's socket ui.sock waits for the signed-in user's
+//     `reach-agent ui` (agent/uibridge checks who connects).
 var unitTemplate = template.Must(template.New("unit").Parse(`[Unit]
 Description=Reach remote support agent
 Documentation=https://github.com/reachdesk/reach/blob/main/docs/install.md
@@ -40,6 +43,8 @@ Restart=on-failure
 RestartSec=5s
 TimeoutStopSec=15s
 UMask=0077
+RuntimeDirectory=reach-agent
+RuntimeDirectoryMode=0755
 
 NoNewPrivileges=yes
 ProtectSystem=strict
