@@ -18,8 +18,9 @@ import (
 
 // EndUserAgent is `reach-agent join -ui browser` with its end-user page.
 type EndUserAgent struct {
-	cmd *exec.Cmd
-	URL string // the page, token included
+	cmd    *exec.Cmd
+	URL    string        // the page, token included
+	exited chan struct{} // closed when the process has exited
 
 	mu     sync.Mutex
 	stderr strings.Builder
@@ -66,6 +67,7 @@ func startEndUserAgent(tb testing.TB, state string, r *Relay, x *xvfb.Server, co
 	}
 	a.cmd = cmd
 	done := make(chan struct{})
+	a.exited = done
 	go func() { cmd.Wait(); close(done) }()
 	tb.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGINT)
@@ -231,10 +233,8 @@ func TestEndUserAllowStopCSAT(t *testing.T) {
 	user.MustEval("document.querySelector('#csat-submit').click()", nil)
 	waitJS(t, user, "document.querySelector('#ended')?.textContent.includes('Thank you')", 10*time.Second)
 	// The agent exits once the rating is in (join is over).
-	exited := make(chan error, 1)
-	go func() { exited <- agent.cmd.Wait() }()
 	select {
-	case <-exited:
+	case <-agent.exited:
 	case <-time.After(10 * time.Second):
 		t.Error("reach-agent join did not exit after the rating")
 	}
