@@ -152,6 +152,7 @@ func TestPackages(t *testing.T) {
 		"agent": {
 			"-rwxr-xr-x root/root /usr/bin/reach-agent",
 			"-rw-r--r-- root/root /usr/lib/systemd/system/reach-agent.service",
+			"-rw-r--r-- root/root /etc/xdg/autostart/reach-agent-ui.desktop",
 		},
 		"relay": {
 			"-rwxr-xr-x root/root /usr/bin/reach-relay",
