@@ -22,7 +22,7 @@ export function setCSRF(token: string): void {
 }
 
 /** onUnauthorized is called when a call finds the sign-in gone. */
-export let onUnauthorized: () => void = () => {};
+let onUnauthorized: () => void = () => {};
 
 /** setOnUnauthorized replaces the handler of expired sign-ins. */
 export function setOnUnauthorized(fn: () => void): void {

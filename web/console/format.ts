@@ -55,13 +55,6 @@ export function slaView(due: string | null | undefined, opts: { done?: string | 
   return { text: `${duration(left)} left`, state };
 }
 
-/** priority formats 1..4 or "P1".."P4" as "P1".."P4". */
-export function priority(p: number | string | undefined): string {
-  if (typeof p === "number") return "P" + p;
-  if (!p) return "P?";
-  return /^P[1-4]$/.test(p) ? p : "P" + p;
-}
-
 /** pct formats a 0..1 rate as a percentage. */
 export function pct(rate: number, of?: number): string {
   if (of === 0) return "—";

@@ -177,7 +177,9 @@ export function tabs(label: string, panels: [string, () => Child | Promise<Child
   const list = h("div", { class: "tabs", role: "tablist", "aria-label": label });
   const panel = h("div", { role: "tabpanel", tabindex: "0" });
   const buttons: HTMLButtonElement[] = [];
+  let shown = 0; // the latest selection; a slower earlier load must not replace it
   const select = async (i: number, focus: boolean) => {
+    const mine = ++shown;
     buttons.forEach((b, j) => {
       b.setAttribute("aria-selected", String(i === j));
       b.tabIndex = i === j ? 0 : -1;
@@ -185,11 +187,13 @@ export function tabs(label: string, panels: [string, () => Child | Promise<Child
     if (focus) buttons[i]?.focus();
     panel.setAttribute("aria-labelledby", buttons[i]?.id ?? "");
     replace(panel, h("p", { class: "muted" }, "Loading…"));
+    let content: Child;
     try {
-      replace(panel, await panels[i]![1]());
+      content = await panels[i]![1]();
     } catch (err) {
-      replace(panel, errorBox(err));
+      content = errorBox(err);
     }
+    if (mine === shown) replace(panel, content);
   };
   panels.forEach(([name], i) => {
     const b = h("button", { type: "button", role: "tab", id: "tab-" + name.toLowerCase().replace(/\W+/g, "-") }, name);

@@ -202,7 +202,7 @@ async function comments(id: number): Promise<Child> {
 }
 
 /** eventText describes a session event; details from the agent stay text. */
-export function eventText(e: SessionEvent): string {
+function eventText(e: SessionEvent): string {
   let detail = "";
   if (e.detail !== undefined && e.detail !== null) {
     detail = typeof e.detail === "string" ? e.detail : JSON.stringify(e.detail);
