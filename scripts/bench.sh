@@ -79,6 +79,8 @@ for g in "${groups[@]}"; do
     echo "== store: ingestion, then queue and fleet-search latency (seeding takes a few minutes)"
     go test -run '^$' -bench 'Store/Ingest' -benchtime 3s ./console/sqlite ./console/postgres
     go test -run '^$' -bench 'Store/(TicketQueue|FleetSearch)/' -benchtime 300x -timeout 30m ./console/sqlite ./console/postgres
+    echo "== store: ingestion through the device API (signed HTTP, validation, SQLite)"
+    go test -run '^$' -bench IngestReports -benchtime 400x ./console/agentapi/
     ;;
   kpi)
     echo "== kpi: KPI report and escalation scan over 100,000 tickets (seeding takes a minute per store)"

@@ -44,7 +44,7 @@ func (c *clock) Add(d time.Duration) {
 // env is a console (real SQLite file) with the agent API on a loopback
 // HTTP server.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	store  *sqlite.DB
 	api    *agentapi.Server
@@ -54,7 +54,7 @@ type env struct {
 	group  *console.DeviceGroup
 }
 
-func newEnv(t *testing.T, opts agentapi.Options) *env {
+func newEnv(t testing.TB, opts agentapi.Options) *env {
 	t.Helper()
 	ctx := context.Background()
 	c := &clock{t: time.Now().UTC().Truncate(time.Second)}
@@ -101,7 +101,7 @@ func (e *env) token(mod func(*console.EnrollmentToken)) string {
 }
 
 // report returns a sealed report from the schema's example.
-func report(t *testing.T) *inv.Report {
+func report(t testing.TB) *inv.Report {
 	t.Helper()
 	b, err := os.ReadFile("../../proto/inventory/testdata/report.json")
 	if err != nil {
