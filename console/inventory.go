@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -59,6 +60,44 @@ type InventoryReport struct {
 	OS       OSInfo
 	Software []Software
 	Disks    []Disk
+
+	// CompleteCommandsBefore, when set, completes the device's pending
+	// inventory commands created at or before it: the report answers them.
+	CompleteCommandsBefore time.Time
+	// Receipt, when set, is the idempotency receipt of the request that
+	// carried the report, stored in the ingestion's transaction so that a
+	// report is never stored without its receipt nor the receipt without
+	// the report.
+	Receipt *IngestReceipt
+}
+
+// IngestReceipt describes the receipt IngestInventory stores with a report.
+// If the device already holds a receipt with Key, nothing is ingested and
+// the stored receipt is returned in IngestResult.Replayed.
+type IngestReceipt struct {
+	Key    string
+	Kind   string
+	Status int
+	// Result returns the answer to store given what the ingestion changed;
+	// it runs inside the transaction and must not block.
+	Result func(*IngestResult) (json.RawMessage, error)
+}
+
+// Receipt returns the receipt to store for a report of deviceID given the
+// ingestion's result res, validated, created at t.
+func (r *IngestReceipt) Receipt(deviceID int64, res *IngestResult, t time.Time) (*AgentReceipt, error) {
+	if r.Result == nil {
+		return nil, Errorf(CodeInvalid, "receipt needs a result")
+	}
+	b, err := r.Result(res)
+	if err != nil {
+		return nil, fmt.Errorf("encode receipt result: %w", err)
+	}
+	rc := &AgentReceipt{DeviceID: deviceID, Key: r.Key, Kind: r.Kind, Status: r.Status, Result: b, CreatedAt: t}
+	if err := rc.Validate(); err != nil {
+		return nil, err
+	}
+	return rc, nil
 }
 
 // Validate checks the report's bounds.
@@ -68,6 +107,12 @@ func (r *InventoryReport) Validate() error {
 	}
 	if r.SchemaVersion < 1 {
 		return Errorf(CodeInvalid, "inventory needs a schema version")
+	}
+	if rc := r.Receipt; rc != nil {
+		probe := AgentReceipt{DeviceID: r.DeviceID, Key: rc.Key, Kind: rc.Kind, Status: rc.Status, Result: json.RawMessage("{}")}
+		if err := probe.Validate(); err != nil {
+			return err
+		}
 	}
 	if len(r.Raw) == 0 {
 		return Errorf(CodeInvalid, "inventory is empty")
@@ -281,8 +326,9 @@ type ChangeFilter struct {
 
 // IngestResult tells what an ingestion changed.
 type IngestResult struct {
-	First           bool     // the device had no inventory before
-	ChangedSections []string // tracked sections whose hash changed, sorted
+	Replayed        *AgentReceipt // the request's receipt was already stored: nothing was ingested
+	First           bool          // the device had no inventory before
+	ChangedSections []string      // tracked sections whose hash changed, sorted
 	Changes         []*InventoryChange
 }
 

@@ -82,7 +82,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		raw, err := compact(req.Inventory)
 		if err == nil {
 			var rr *wire.ReportResponse
-			if rr, err = s.ingest(r.Context(), d.ID, first, raw); err == nil {
+			if rr, _, err = s.ingest(r.Context(), d.ID, first, raw, ""); err == nil {
 				resp.Inventory = rr
 			}
 		}
@@ -184,12 +184,16 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request, body []byt
 		writeError(w, http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "inventory over the console's limit of 1 MiB")
 		return
 	}
-	resp, err := s.ingest(r.Context(), d.ID, rep, raw)
+	resp, replayed, err := s.ingest(r.Context(), d.ID, rep, raw, req.Key)
 	if err != nil {
 		s.writeStoreError(w, "ingest inventory", err)
 		return
 	}
-	s.answer(w, r.Context(), d.ID, req.Key, "report", http.StatusOK, resp)
+	if replayed != nil { // a concurrent retry of this request was stored first
+		writeReceipt(w, replayed)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // applyDelta applies a delta to the stored inventory. It answers the
@@ -246,26 +250,38 @@ func (s *Server) applyDelta(w http.ResponseWriter, ctx context.Context, deviceID
 	return rep, raw, false
 }
 
-// ingest stores a report and completes the inventory commands it answers.
-func (s *Server) ingest(ctx context.Context, deviceID int64, rep *inv.Report, raw []byte) (*wire.ReportResponse, error) {
+// ingest stores a report, completes the inventory commands it answers and,
+// when key is not empty, stores the request's receipt, all in one
+// transaction. If the receipt of key was already stored, nothing is
+// ingested and the stored receipt is returned instead.
+func (s *Server) ingest(ctx context.Context, deviceID int64, rep *inv.Report, raw []byte, key string) (*wire.ReportResponse, *console.AgentReceipt, error) {
 	now := s.opts.Now()
 	in, err := toStore(deviceID, rep, raw, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	// The report answers the commands made before it was collected.
+	in.CompleteCommandsBefore = rep.CollectedAt
+	if in.CompleteCommandsBefore.After(now) {
+		in.CompleteCommandsBefore = now
+	}
+	resp := &wire.ReportResponse{State: inv.StateHash(rep.Hashes)}
+	if key != "" {
+		in.Receipt = &console.IngestReceipt{Key: key, Kind: "report", Status: http.StatusOK,
+			Result: func(res *console.IngestResult) (json.RawMessage, error) {
+				resp.Changed = res.ChangedSections
+				return json.Marshal(resp)
+			}}
 	}
 	res, err := s.store.IngestInventory(ctx, in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// The report answers the commands made before it was collected.
-	answered := rep.CollectedAt
-	if answered.After(now) {
-		answered = now
+	if res.Replayed != nil {
+		return nil, res.Replayed, nil
 	}
-	if err := s.store.CompleteInventoryCommands(ctx, deviceID, answered); err != nil {
-		s.log.Warn("agentapi: complete inventory commands", "device", deviceID, "err", err)
-	}
-	return &wire.ReportResponse{State: inv.StateHash(rep.Hashes), Changed: res.ChangedSections}, nil
+	resp.Changed = res.ChangedSections
+	return resp, nil, nil
 }
 
 // replay answers a keyed request from its stored receipt, if there is one.
@@ -273,10 +289,7 @@ func (s *Server) replay(w http.ResponseWriter, ctx context.Context, deviceID int
 	rc, err := s.store.FindAgentReceipt(ctx, deviceID, key)
 	switch {
 	case err == nil:
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Reach-Replayed", "true")
-		w.WriteHeader(rc.Status)
-		w.Write(rc.Result)
+		writeReceipt(w, rc)
 		return true
 	case console.ErrorCode(err) != console.CodeNotFound:
 		s.writeStoreError(w, "find receipt", err)
@@ -285,22 +298,12 @@ func (s *Server) replay(w http.ResponseWriter, ctx context.Context, deviceID int
 	return false
 }
 
-// answer stores the receipt of a keyed request and writes the answer.
-func (s *Server) answer(w http.ResponseWriter, ctx context.Context, deviceID int64, key, kind string, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		s.writeStoreError(w, "encode answer", err)
-		return
-	}
-	rc := &console.AgentReceipt{DeviceID: deviceID, Key: key, Kind: kind, Status: status, Result: b}
-	if err := s.store.CreateAgentReceipt(ctx, rc); err != nil && console.ErrorCode(err) != console.CodeConflict {
-		// The work is done; the agent may retry, which repeats it
-		// harmlessly (reports are idempotent by content).
-		s.log.Warn("agentapi: store receipt", "device", deviceID, "err", err)
-	}
+// writeReceipt answers a request with its stored receipt.
+func writeReceipt(w http.ResponseWriter, rc *console.AgentReceipt) {
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(b)
+	w.Header().Set("Reach-Replayed", "true")
+	w.WriteHeader(rc.Status)
+	w.Write(rc.Result)
 }
 
 // handleDiagnostics stores the results of a diagnostics run.

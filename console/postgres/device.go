@@ -251,6 +251,16 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 		if err != nil {
 			return err
 		}
+		if r.Receipt != nil { // after the lock: a concurrent request with the key has committed
+			prev, err := findReceipt(ctx, tx, r.DeviceID, r.Receipt.Key)
+			if err == nil {
+				res.Replayed = prev
+				return nil
+			}
+			if !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+		}
 		res.First = oldHashes == nil
 		var changes []*console.InventoryChange
 		for _, c := range console.DiffSections(r.DeviceID, received, oldHashes, hashes) {
@@ -298,6 +308,18 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 				QueryRow(func(row pgx.Row) error { return row.Scan(&c.ID) })
 		}
 		res.Changes = changes
+		if t := r.CompleteCommandsBefore; !t.IsZero() {
+			batch.Queue(`UPDATE device_commands SET completed_at = $1 WHERE device_id = $2 AND kind = 'inventory'
+				AND completed_at IS NULL AND created_at <= $3`, received, r.DeviceID, norm(t))
+		}
+		if r.Receipt != nil {
+			rc, err := r.Receipt.Receipt(r.DeviceID, res, received)
+			if err != nil {
+				return err
+			}
+			batch.Queue(`INSERT INTO agent_receipts (device_id, key, kind, status, result, created_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+				rc.DeviceID, rc.Key, rc.Kind, rc.Status, []byte(rc.Result), rc.CreatedAt)
+		}
 		return tx.SendBatch(ctx, batch).Close()
 	})
 	if err != nil {

@@ -267,6 +267,16 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 	res := &console.IngestResult{}
 	newIDs := map[string]int64{}
 	err = db.write(ctx, func(tx *sql.Tx) error {
+		if r.Receipt != nil {
+			prev, err := findReceipt(ctx, tx, r.DeviceID, r.Receipt.Key)
+			if err == nil {
+				res.Replayed = prev
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
 		var oldSWHash, oldOSName, oldOSVersion string
 		var oldHashJSON sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT d.software_hash, d.os_name, d.os_version, i.section_hashes
@@ -335,6 +345,19 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 			}
 		}
 		res.Changes = changes
+		if t := r.CompleteCommandsBefore; !t.IsZero() {
+			if _, err := tx.ExecContext(ctx, `UPDATE device_commands SET completed_at = ? WHERE device_id = ? AND kind = 'inventory'
+				AND completed_at IS NULL AND created_at <= ?`, tv(received), r.DeviceID, norm(t).UnixMicro()); err != nil {
+				return err
+			}
+		}
+		if r.Receipt != nil {
+			rc, err := r.Receipt.Receipt(r.DeviceID, res, received)
+			if err != nil {
+				return err
+			}
+			return insertReceipt(ctx, tx, rc)
+		}
 		return nil
 	})
 	if err != nil {
@@ -342,6 +365,16 @@ func (db *DB) IngestInventory(ctx context.Context, r *console.InventoryReport) (
 	}
 	db.software.add(newIDs)
 	return res, nil
+}
+
+// findReceipt returns the device's receipt with key; sql.ErrNoRows if none.
+func findReceipt(ctx context.Context, q queryer, deviceID int64, key string) (*console.AgentReceipt, error) {
+	r := &console.AgentReceipt{DeviceID: deviceID, Key: key}
+	var result []byte
+	err := q.QueryRowContext(ctx, `SELECT kind, status, result, created_at FROM agent_receipts WHERE device_id = ? AND key = ?`,
+		deviceID, key).Scan(&r.Kind, &r.Status, &result, nullTime{&r.CreatedAt})
+	r.Result = result
+	return r, err
 }
 
 // syncSoftware turns the device's rows of the software index from old into
