@@ -17,32 +17,45 @@ import (
 
 // BenchmarkIngestReports measures inventory ingestion through the whole
 // device API on SQLite: signed HTTP requests from 32 enrolled devices, 8 at
-// a time, each report changing the OS version and one package so that every
-// one is stored, diffed and indexed.
+// a time.
 //
-//   - full/120 and full/1500: full reports of a device with that many
-//     packages (an enrollment, or an agent whose base the console lost);
-//   - delta/1500: the steady state, a delta of the changed sections against
-//     the device's previous report.
+//   - full/120, full/1500, delta/1500: each report changes the OS version
+//     and one package, so that every one is stored, diffed and indexed;
+//     full reports are what an enrollment, or an agent whose base the
+//     console lost, sends; deltas carry the changed sections against the
+//     device's previous report;
+//   - steady/120, steady/1500: the hourly report of a device where nothing
+//     but usage changed (disk space, battery charge): a delta of the
+//     filesystems and batteries sections, software unchanged.
 func BenchmarkIngestReports(b *testing.B) {
 	for _, bc := range []struct {
 		name     string
 		packages int
 		delta    bool
-	}{{"full/120", 120, false}, {"full/1500", 1500, false}, {"delta/1500", 1500, true}} {
-		b.Run(bc.name, func(b *testing.B) { benchIngest(b, bc.packages, bc.delta) })
+		steady   bool
+	}{
+		{"full/120", 120, false, false}, {"full/1500", 1500, false, false}, {"delta/1500", 1500, true, false},
+		{"steady/120", 120, true, true}, {"steady/1500", 1500, true, true},
+	} {
+		b.Run(bc.name, func(b *testing.B) { benchIngest(b, bc.packages, bc.delta, bc.steady) })
 	}
 }
 
-func benchIngest(b *testing.B, packages int, delta bool) {
+func benchIngest(b *testing.B, packages int, delta, steady bool) {
 	e := newEnv(b, agentapi.Options{EnrollLimit: 100, Logger: slog.New(slog.DiscardHandler)})
 	const devices = 32
 	build := func(n int) *inv.Report {
 		r := report(b)
-		r.OS.Version = fmt.Sprintf("12.%d", n)
+		if steady {
+			r.Filesystems.Filesystems[0].UsedBytes += uint64(n) << 20
+			r.Filesystems.Filesystems[0].FreeBytes -= uint64(n) << 20
+			r.Batteries.Batteries[0].ChargePercent = 20 + n%80
+		} else {
+			r.OS.Version = fmt.Sprintf("12.%d", n)
+		}
 		for i := range packages {
 			v := "1.0"
-			if i == n%packages {
+			if !steady && i == n%packages {
 				v = fmt.Sprintf("2.%d", n)
 			}
 			r.Software.Packages = append(r.Software.Packages, inv.Package{Source: "dpkg", Name: fmt.Sprintf("package-%04d", i),

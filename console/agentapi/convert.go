@@ -28,15 +28,13 @@ func toStore(deviceID int64, r *inv.Report, raw []byte, received time.Time) (*co
 		if untracked[name] {
 			continue
 		}
-		sec := r.Sections.Get(name)
-		if sec == nil {
-			continue
-		}
-		b, err := json.Marshal(sec)
+		b, err := r.SectionJSON(name) // the bytes its hash was checked over
 		if err != nil {
 			return nil, fmt.Errorf("encode section %s: %w", name, err)
 		}
-		out.Sections[string(name)] = b
+		if b != nil {
+			out.Sections[string(name)] = b
+		}
 	}
 	if o := r.OS; o != nil && o.Status.OK {
 		out.Hostname = clip(o.Hostname, console.MaxNameLen)

@@ -1,10 +1,10 @@
 package agentapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -79,14 +79,10 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	if first != nil {
 		// The device exists now whatever happens to its first report; the
 		// agent sends a full report again if this one is not acknowledged.
-		raw, err := compact(req.Inventory)
+		rr, _, err := s.ingest(r.Context(), d.ID, first, req.Inventory, "")
 		if err == nil {
-			var rr *wire.ReportResponse
-			if rr, _, err = s.ingest(r.Context(), d.ID, first, raw, ""); err == nil {
-				resp.Inventory = rr
-			}
-		}
-		if err != nil {
+			resp.Inventory = rr
+		} else {
 			s.log.Warn("agentapi: first inventory not stored", "device", d.ID, "err", err)
 		}
 	}
@@ -165,11 +161,7 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request, body []byt
 		if rep, ok = s.decodeReport(w, req.Full); !ok {
 			return
 		}
-		var err error
-		if raw, err = compact(req.Full); err != nil {
-			writeError(w, http.StatusBadRequest, wire.CodeInvalid, "invalid inventory JSON")
-			return
-		}
+		raw = req.Full // stored as received: Decode checked it whole
 	} else {
 		var done bool
 		if rep, raw, done = s.applyDelta(w, r.Context(), d.ID, req.Delta); done {
@@ -181,7 +173,8 @@ func (s *Server) handleReport(w http.ResponseWriter, r *http.Request, body []byt
 		return
 	}
 	if len(raw) > console.MaxInventoryBytes {
-		writeError(w, http.StatusRequestEntityTooLarge, wire.CodeTooLarge, "inventory over the console's limit of 1 MiB")
+		writeError(w, http.StatusRequestEntityTooLarge, wire.CodeTooLarge,
+			fmt.Sprintf("inventory over the console's limit of %d bytes", console.MaxInventoryBytes))
 		return
 	}
 	resp, replayed, err := s.ingest(r.Context(), d.ID, rep, raw, req.Key)
@@ -242,7 +235,7 @@ func (s *Server) applyDelta(w http.ResponseWriter, ctx context.Context, deviceID
 		}
 		return nil, nil, true
 	}
-	raw, err := json.Marshal(rep)
+	raw, err := rep.Encode()
 	if err != nil {
 		s.writeStoreError(w, "encode inventory", err)
 		return nil, nil, true
@@ -464,13 +457,4 @@ func cleanName(s string, n int) string {
 		return r
 	}, strings.ToValidUTF8(s, ""))
 	return clip(strings.Join(strings.Fields(s), " "), n)
-}
-
-// compact removes insignificant space from JSON.
-func compact(b []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
 }

@@ -20,13 +20,14 @@ func Decode(data []byte) (*Report, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
 	}
-	got, err := r.Sections.Hashes()
+	got, enc, err := r.Sections.encode()
 	if err != nil {
 		return nil, fmt.Errorf("inventory: decode: %w", err)
 	}
 	if err := matchHashes(got, r.Hashes); err != nil {
 		return nil, err
 	}
+	r.encoded = enc
 	return &r, nil
 }
 
@@ -58,14 +59,43 @@ func DecodeDiag(data []byte) (*DiagReport, error) {
 	return &d, nil
 }
 
+// headed is a document that starts with a Header: Report, Delta, DiagReport.
+type headed interface{ header() *Header }
+
+func (h *Header) header() *Header { return h }
+
 // decodeStrict decodes one JSON object of at most max bytes into v, refusing
-// unknown fields and trailing data. The schema version is checked first so
-// that a newer agent gets a clear ErrUnsupportedSchema rather than a complaint
-// about the fields it added.
-func decodeStrict(data []byte, max int, v any) error {
+// unknown fields and trailing data. Schema errors come first, so that a
+// newer agent gets a clear ErrUnsupportedSchema rather than a complaint
+// about the fields it added; the document is parsed once when it is fine
+// and probed for its schema only when it is not.
+func decodeStrict(data []byte, max int, v headed) error {
 	if len(data) > max {
 		return tooLarge("", "document is %d bytes, more than %d", len(data), max)
 	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err != nil {
+		err = invalid("", "%v", jsonError(err))
+	} else if _, terr := dec.Token(); !errors.Is(terr, io.EOF) {
+		err = invalid("", "trailing data after the JSON object")
+	} else if v.header().Schema != SchemaVersion {
+		err = invalid("schema", "is required") // unless the probe says better
+	}
+	if err == nil {
+		return nil
+	}
+	if serr := checkSchema(data); serr != nil {
+		return serr
+	}
+	return err
+}
+
+// checkSchema probes a document's schema field: ErrInvalid if the document
+// is not a JSON object or has no schema, ErrUnsupportedSchema if it has
+// another one.
+func checkSchema(data []byte) error {
 	var probe struct {
 		Schema *int `json:"schema"`
 	}
@@ -78,14 +108,6 @@ func decodeStrict(data []byte, max int, v any) error {
 	if *probe.Schema != SchemaVersion {
 		return &FieldError{Field: "schema", Err: ErrUnsupportedSchema,
 			Msg: fmt.Sprintf("schema %d, this side speaks %d", *probe.Schema, SchemaVersion)}
-	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return invalid("", "%v", jsonError(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return invalid("", "trailing data after the JSON object")
 	}
 	return nil
 }

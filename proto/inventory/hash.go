@@ -14,25 +14,28 @@ type Hashes map[Section]string
 
 // Hashes returns the hash of every present section.
 func (s *Sections) Hashes() (Hashes, error) {
-	h := make(Hashes, len(sectionFields))
-	err := s.each(func(name Section, v reflect.Value) error {
-		sum, err := hashValue(v.Interface())
-		if err != nil {
-			return fmt.Errorf("hash %s: %w", name, err)
-		}
-		h[name] = sum
-		return nil
-	})
+	h, _, err := s.encode()
 	return h, err
 }
 
-func hashValue(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
+// encode returns the hash and the canonical JSON of every present section.
+func (s *Sections) encode() (Hashes, map[Section][]byte, error) {
+	h := make(Hashes, len(sectionFields))
+	enc := make(map[Section][]byte, len(sectionFields))
+	err := s.each(func(name Section, v reflect.Value) error {
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			return fmt.Errorf("hash %s: %w", name, err)
+		}
+		h[name], enc[name] = hashBytes(b), b
+		return nil
+	})
+	return h, enc, err
+}
+
+func hashBytes(b []byte) string {
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:]), nil
+	return hex.EncodeToString(sum[:])
 }
 
 // StateHash condenses a set of section hashes into one: the hex SHA-256 of
@@ -60,6 +63,8 @@ type Delta struct {
 	State  string `json:"state"`            // StateHash after applying it
 	Hashes Hashes `json:"hashes,omitempty"` // hash of each included section
 	Sections
+
+	encoded map[Section][]byte // canonical JSON of each section, once verified
 }
 
 // Diff returns the delta from the acknowledged section hashes prev to the
@@ -90,11 +95,22 @@ func (d *Delta) Apply(base *Report) (*Report, error) {
 	if StateHash(base.Hashes) != d.Base {
 		return nil, fmt.Errorf("inventory: apply delta: %w", ErrBaseMismatch)
 	}
-	if err := d.verify(); err != nil {
-		return nil, fmt.Errorf("inventory: apply delta: %w", err)
+	if d.encoded == nil { // not from DecodeDelta, which verified it
+		if err := d.verify(); err != nil {
+			return nil, fmt.Errorf("inventory: apply delta: %w", err)
+		}
 	}
 	out := &Report{Header: d.Header, Sections: base.Sections, Hashes: make(Hashes, len(base.Hashes))}
 	out.Sections.copyFrom(&d.Sections)
+	if base.encoded != nil {
+		out.encoded = make(map[Section][]byte, len(base.encoded))
+		for name, b := range base.encoded {
+			out.encoded[name] = b
+		}
+		for name, b := range d.encoded {
+			out.encoded[name] = b
+		}
+	}
 	for name, h := range base.Hashes {
 		out.Hashes[name] = h
 	}
@@ -107,13 +123,18 @@ func (d *Delta) Apply(base *Report) (*Report, error) {
 	return out, nil
 }
 
-// verify checks that the delta's sections and hashes match one to one.
+// verify checks that the delta's sections and hashes match one to one and
+// keeps the sections' encodings for Apply.
 func (d *Delta) verify() error {
-	got, err := d.Sections.Hashes()
+	got, enc, err := d.Sections.encode()
 	if err != nil {
 		return err
 	}
-	return matchHashes(got, d.Hashes)
+	if err := matchHashes(got, d.Hashes); err != nil {
+		return err
+	}
+	d.encoded = enc
+	return nil
 }
 
 // matchHashes checks that computed and stated hashes cover the same sections
@@ -128,4 +149,56 @@ func matchHashes(computed, stated Hashes) error {
 		}
 	}
 	return nil
+}
+
+// SectionJSON returns the canonical JSON of the named section, the bytes its
+// hash is computed over, or nil when the section is absent. A report from
+// Decode or Apply returns the encodings made while checking its hashes.
+func (r *Report) SectionJSON(name Section) ([]byte, error) {
+	if b, ok := r.encoded[name]; ok {
+		return b, nil
+	}
+	sec := r.Sections.Get(name)
+	if sec == nil {
+		return nil, nil
+	}
+	return json.Marshal(sec)
+}
+
+// Encode returns the report's JSON, the same bytes as json.Marshal(r),
+// reusing the section encodings SectionJSON returns.
+func (r *Report) Encode() ([]byte, error) {
+	if r.encoded == nil {
+		return json.Marshal(r)
+	}
+	head, err := json.Marshal(&r.Header)
+	if err != nil {
+		return nil, err
+	}
+	hashes, err := json.Marshal(r.Hashes)
+	if err != nil {
+		return nil, err
+	}
+	n := len(head) + len(hashes) + 16
+	for _, b := range r.encoded {
+		n += len(b) + 24
+	}
+	out := make([]byte, 0, n)
+	out = append(out, head[:len(head)-1]...) // without its closing brace
+	for _, f := range sectionFields {
+		b, err := r.SectionJSON(f.name)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			continue
+		}
+		out = append(out, `,"`...)
+		out = append(out, f.name...)
+		out = append(out, `":`...)
+		out = append(out, b...)
+	}
+	out = append(out, `,"hashes":`...)
+	out = append(out, hashes...)
+	return append(out, '}'), nil
 }

@@ -77,6 +77,8 @@ type Report struct {
 	Header
 	Sections
 	Hashes Hashes `json:"hashes"`
+
+	encoded map[Section][]byte // canonical JSON of each section, once verified
 }
 
 // sectionField is one field of Sections.
@@ -176,6 +178,7 @@ func (s *Sections) Missing() []Section {
 // calls it once collection is complete; the report must not change after.
 func (r *Report) Seal() error {
 	r.Normalize()
+	r.encoded = nil // a report decoded, then changed, is hashed afresh
 	h, err := r.Sections.Hashes()
 	if err != nil {
 		return fmt.Errorf("inventory: seal: %w", err)

@@ -140,6 +140,9 @@ func TestFixtureComplete(t *testing.T) {
 				return
 			}
 			for i := 0; i < v.NumField(); i++ {
+				if !v.Type().Field(i).IsExported() { // not part of the schema
+					continue
+				}
 				walk(v.Field(i), path+"."+v.Type().Field(i).Name)
 			}
 		case reflect.Slice:
