@@ -100,16 +100,19 @@ type Config struct {
 	// encoding slower, and under contention libvpx's VP8 threads spin and
 	// burn several times the CPU.
 	Threads int
-	// Speed trades quality for CPU: libvpx's cpu_used. Zero means -5 for
+	// Speed trades quality for CPU: libvpx's cpu_used. Zero means -4 for
 	// VP8 and 9, the fastest, for VP9.
 	//
-	// VP8 at a fixed speed of -5 (negative values are fixed speeds)
-	// still finds the motion of scrolled text: a 1080p terminal
-	// scrolling 60 lines a second costs about 4 KB a frame at 9 ms of
-	// CPU. From -7 on, and at positive (adaptive) values once the
-	// machine is loaded, its motion search gives up on text and the same
-	// scrolling costs 25 KB a frame at the coarsest quantizer for the
-	// same CPU time (docs/benchmarks.md).
+	// VP8 at a fixed speed of -4 (negative values are fixed speeds) still
+	// finds the motion of scrolled text when the scroll changes pace.
+	// From speed 5 on, libvpx's VP8 searches motion with a small hexagon
+	// around the motion its neighbours predict (about 15 pixels): a
+	// terminal scrolling two 17-pixel lines a frame is followed, but once
+	// a late frame shows three lines, or a frame shows none, the encoder
+	// loses the motion and pays 15-25 KB a frame, up to the coarsest
+	// quantizer, for one to three seconds. At -4 (a multi-step search)
+	// such a frame costs 6-10 KB and the next ones are cheap again, for
+	// about 4 ms more CPU a 1080p frame (docs/benchmarks.md).
 	Speed int
 	// MaxQuantizer is the coarsest quantizer (0..63) the rate control
 	// may use; zero means DefaultMaxQuantizer. A lower bound on quality:

@@ -158,7 +158,7 @@ func (v *vpx) start() error {
 	controls := []struct{ id, value C.int }{{C.VP8E_SET_MAX_INTRA_BITRATE_PCT, maxIntraPct(v.cfg.FrameRate)}}
 	if v.codec == VP8 {
 		if speed == 0 {
-			speed = -5
+			speed = -4
 		}
 		controls = append(controls,
 			struct{ id, value C.int }{C.VP8E_SET_CPUUSED, C.int(speed)},

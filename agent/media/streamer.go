@@ -297,10 +297,16 @@ func (s *Streamer) WatchRTCP(sender *webrtc.RTPSender) {
 // Frames are paced on a grid of the frame rate (a changing screen is sent
 // at exactly that rate when the machine keeps up), capture waits for X
 // damage, and only the damaged macroblocks are converted and encoded.
+// A frame is encoded while the next one is captured and converted, so
+// that a slow encode does not make the next capture late: a late capture
+// shows a scrolling terminal one line further on, which the encoder
+// follows only at a price.
 // When the screen stops changing, RefineFrames frames sharpen what
 // changed; a still screen then sends only a heartbeat every HeartbeatGap.
 func (s *Streamer) Run(ctx context.Context) error {
+	var encoding inflight
 	defer func() {
+		encoding.wait()
 		s.mu.Lock()
 		if s.enc != nil {
 			s.enc.Close()
@@ -309,7 +315,8 @@ func (s *Streamer) Run(ctx context.Context) error {
 		s.mu.Unlock()
 	}()
 	var (
-		img        *image.YCbCr
+		img        *image.YCbCr // the screen as captured
+		pic        *image.YCbCr // its copy that the encoder reads
 		start      = time.Now()
 		slot       time.Time // frame slot of the last capture
 		lastSent   time.Time
@@ -374,13 +381,20 @@ func (s *Streamer) Run(ctx context.Context) error {
 			f.Changed = append(f.Changed[:0], img.Rect)
 			pending = true
 		}
+		for _, r := range f.Changed {
+			if err := colorconv.BGRXToI420(img, f.Pix, f.Stride, r); err != nil {
+				return fmt.Errorf("media: convert: %w", err)
+			}
+		}
+		// The capture above ran while the last frame was encoded; the
+		// decisions below change the encoder's rate, so they wait.
+		if err := encoding.wait(); err != nil {
+			return err
+		}
 		var opts encode.FrameOptions
 		switch now := time.Now(); {
 		case len(f.Changed) > 0 || pending:
 			for _, r := range f.Changed {
-				if err := colorconv.BGRXToI420(img, f.Pix, f.Stride, r); err != nil {
-					return fmt.Errorf("media: convert: %w", err)
-				}
 				unrefined = mergeRect(unrefined, r)
 			}
 			if !pending {
@@ -407,36 +421,75 @@ func (s *Streamer) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		t0 := time.Now()
-		out, err := enc.EncodeFrame(img, f.Time.Sub(start), opts)
-		took := time.Since(t0)
-		if err != nil {
-			return fmt.Errorf("media: encode: %w", err)
+		if pic == nil || pic.Rect != img.Rect {
+			pic = image.NewYCbCr(img.Rect, image.YCbCrSubsampleRatio420)
 		}
-		pending = false
-		if refineLeft == 0 && len(unrefined) > 0 && len(f.Changed) == 0 {
-			unrefined = unrefined[:0]
-			s.setRefining(false)
-		}
-		s.mu.Lock()
-		s.shown = f.Bounds
-		s.size = size
-		s.frames++
-		s.bytes += len(out.Data)
-		s.encodeDur += took
-		s.mu.Unlock()
-		if len(out.Data) == 0 {
-			continue
-		}
+		copy(pic.Y, img.Y)
+		copy(pic.Cb, img.Cb)
+		copy(pic.Cr, img.Cr)
 		dur := period
 		if !lastSent.IsZero() {
 			dur = f.Time.Sub(lastSent)
 		}
 		lastSent = f.Time
-		if err := s.track.WriteSample(media.Sample{Data: out.Data, Duration: dur, Timestamp: f.Time}); err != nil && !errors.Is(err, context.Canceled) {
-			s.log.Debug("media: write sample", "err", err)
+		at, pts, frame := f.Time, f.Time.Sub(start), pic
+		encoding.start(func() error { return s.encodeAndSend(enc, frame, opts, at, pts, dur) })
+		s.mu.Lock()
+		s.shown = f.Bounds
+		s.size = size
+		s.mu.Unlock()
+		pending = false
+		if refineLeft == 0 && len(unrefined) > 0 && len(f.Changed) == 0 {
+			unrefined = unrefined[:0]
+			s.setRefining(false)
 		}
 	}
+}
+
+// encodeAndSend encodes pic and writes the frame to the track.
+func (s *Streamer) encodeAndSend(enc encode.Encoder, pic *image.YCbCr, opts encode.FrameOptions, at time.Time, pts, dur time.Duration) error {
+	t0 := time.Now()
+	out, err := enc.EncodeFrame(pic, pts, opts)
+	took := time.Since(t0)
+	if err != nil {
+		return fmt.Errorf("media: encode: %w", err)
+	}
+	s.log.Debug("media: frame", "bytes", len(out.Data), "quantizer", out.Quantizer, "keyframe", out.Keyframe,
+		"areas", len(opts.Changed), "all", opts.Changed == nil, "encode", took)
+	s.mu.Lock()
+	s.frames++
+	s.bytes += len(out.Data)
+	s.encodeDur += took
+	s.mu.Unlock()
+	if len(out.Data) == 0 {
+		return nil
+	}
+	if err := s.track.WriteSample(media.Sample{Data: out.Data, Duration: dur, Timestamp: at}); err != nil && !errors.Is(err, context.Canceled) {
+		s.log.Debug("media: write sample", "err", err)
+	}
+	return nil
+}
+
+// inflight runs one job at a time beside its caller: the encoding of a
+// frame while the next is captured.
+type inflight struct {
+	done chan error // nil when nothing runs
+}
+
+// start runs job; the previous job must have been waited for.
+func (j *inflight) start(job func() error) {
+	j.done = make(chan error, 1)
+	go func() { j.done <- job() }()
+}
+
+// wait waits for the running job, if any, and returns its error.
+func (j *inflight) wait() error {
+	if j.done == nil {
+		return nil
+	}
+	err := <-j.done
+	j.done = nil
+	return err
 }
 
 // setRefining switches the refinement bitrate on or off.
