@@ -100,8 +100,9 @@ type Config struct {
 	// encoding slower, and under contention libvpx's VP8 threads spin and
 	// burn several times the CPU.
 	Threads int
-	// Speed trades quality for CPU: libvpx's cpu_used. Zero means -4 for
-	// VP8 and 9, the fastest, for VP9.
+	// Speed trades quality for CPU: libvpx's cpu_used. Zero means, for
+	// VP8, -4 for frames that change a sixteenth of the picture or more
+	// and -5 for the others; for VP9, 9, the fastest.
 	//
 	// VP8 at a fixed speed of -4 (negative values are fixed speeds) still
 	// finds the motion of scrolled text when the scroll changes pace.
