@@ -310,7 +310,10 @@ func (db *DB) AppendAgentEvents(ctx context.Context, events []*console.AgentEven
 }
 
 // sessionOfSID returns the console session with relay id sid that device
-// may report on (its own, or one without a device), zero if none.
+// may report on (its own, or one without a device), zero if none. A
+// session without a device — an attended one, whose device the console
+// learns only when it joins — becomes the reporting device's: only a party
+// of the session knows its relay id, and the device's requests are signed.
 func sessionOfSID(ctx context.Context, tx *sql.Tx, sid string, deviceID int64) (int64, error) {
 	var id int64
 	err := tx.QueryRowContext(ctx, `SELECT id FROM sessions WHERE relay_sid = ? AND (device_id IS NULL OR device_id = ?)`,
@@ -318,6 +321,10 @@ func sessionOfSID(ctx context.Context, tx *sql.Tx, sid string, deviceID int64) (
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
+	if err != nil {
+		return 0, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE sessions SET device_id = ? WHERE id = ? AND device_id IS NULL`, deviceID, id)
 	return id, err
 }
 

@@ -324,4 +324,16 @@ func testAgentEventsLink(t *testing.T, h Harness) {
 	e.must(json.Unmarshal(timeline[1].Detail, &detail))
 	equal(t, "timeline entry", []any{timeline[1].Source, timeline[1].Type, detail.SID, string(detail.Detail)},
 		[]any{console.SourceAgent, "chat", "sid-1", `{"text":"hi"}`})
+	// An attended session learns its device from the first enrolled agent
+	// that reports on it; after that, other devices are kept out.
+	att := &console.Session{Kind: console.SessionAttended, TechnicianID: tech.ID, Consent: console.ConsentPending, RelaySID: "sid-2"}
+	e.must(s.CreateSession(ctx, att))
+	first := []*console.AgentEvent{{DeviceID: other.ID, Key: "d", SID: "sid-2", Type: "consent", Detail: json.RawMessage(`{"decision":"control"}`)}}
+	e.must(s.AppendAgentEvents(ctx, first))
+	got, err := s.FindSessionByID(ctx, att.ID)
+	e.must(err)
+	equal(t, "attended session's device", []int64{first[0].SessionID, got.DeviceID}, []int64{att.ID, other.ID})
+	spoof := []*console.AgentEvent{{DeviceID: d.ID, Key: "e", SID: "sid-2", Type: "chat", Detail: json.RawMessage(`{"text":"spoof"}`)}}
+	e.must(s.AppendAgentEvents(ctx, spoof))
+	equal(t, "another device after the first", spoof[0].SessionID, int64(0))
 }
