@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -375,7 +376,8 @@ func (s *Streamer) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		size := f.Bounds.Size()
+		bounds, at := f.Bounds, f.Time
+		size := bounds.Size()
 		if img == nil || img.Rect.Size() != size {
 			img = image.NewYCbCr(image.Rectangle{Max: size}, image.YCbCrSubsampleRatio420)
 			f.Changed = append(f.Changed[:0], img.Rect)
@@ -429,13 +431,17 @@ func (s *Streamer) Run(ctx context.Context) error {
 		copy(pic.Cr, img.Cr)
 		dur := period
 		if !lastSent.IsZero() {
-			dur = f.Time.Sub(lastSent)
+			dur = at.Sub(lastSent)
 		}
-		lastSent = f.Time
-		at, pts, frame := f.Time, f.Time.Sub(start), pic
+		lastSent = at
+		// The encoder runs beside the next capture, which reuses the
+		// frame's slices, and beside changes to unrefined: it gets
+		// copies (nil stays nil: the whole picture).
+		opts.Changed = slices.Clone(opts.Changed)
+		pts, frame := at.Sub(start), pic
 		encoding.start(func() error { return s.encodeAndSend(enc, frame, opts, at, pts, dur) })
 		s.mu.Lock()
-		s.shown = f.Bounds
+		s.shown = bounds
 		s.size = size
 		s.mu.Unlock()
 		pending = false

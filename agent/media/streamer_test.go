@@ -56,7 +56,9 @@ func (s *fakeScreen) Capture() (*capture.Frame, error) {
 	defer s.mu.Unlock()
 	s.frame = capture.Frame{
 		Pix: append(s.frame.Pix[:0], s.pix...), Stride: 4 * s.w, Bounds: image.Rect(0, 0, s.w, s.h),
-		Time: time.Now(), Changed: append([]image.Rectangle(nil), s.changed...),
+		// Like capture.X11, reuse the frame's slices: what the streamer
+		// hands on must not alias them.
+		Time: time.Now(), Changed: append(s.frame.Changed[:0], s.changed...),
 	}
 	s.changed = s.changed[:0]
 	return &s.frame, nil
