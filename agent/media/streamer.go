@@ -56,6 +56,17 @@ const (
 // picture once it stands still.
 const ScreenBitrate = 1_000_000
 
+// rcHeadroom is the share of a bitrate limit the encoder's rate control
+// aims at, in percent. libvpx's CBR spends its target to the last bit on
+// a scrolling screen, and a frame that breaks the scroll's pace (a late
+// capture, a terminal that drew late) overshoots it: aimed at the limit
+// itself, a scrolling terminal's seconds came out at 0.98-1.2 times the
+// limit (docs/benchmarks.md).
+const rcHeadroom = 90
+
+// encoderTarget is the bitrate the encoder aims at to stay within limit.
+func encoderTarget(limit int) int { return limit / 100 * rcHeadroom }
+
 // ScreenCap returns the bitrate cap for changing screen content of the
 // given size: ScreenBitrate in proportion to the pixels, at least
 // MinBitrate.
@@ -213,7 +224,7 @@ func (s *Streamer) SetQuality(q proto.Quality) {
 	s.mu.Unlock()
 }
 
-// rateLocked returns the bitrate and frame rate to encode at now: the
+// rateLocked returns the bitrate limit and frame rate to encode at now: the
 // congestion controller's estimate, capped for screen content (higher
 // while refining, and in "quality" mode, whose frames are fewer and
 // sharper), and by the technician's caps.
@@ -252,7 +263,7 @@ func (s *Streamer) applyRateLocked() {
 		return
 	}
 	bps, fps := s.rateLocked()
-	s.enc.SetBitrate(bps)
+	s.enc.SetBitrate(encoderTarget(bps))
 	s.enc.SetFrameRate(fps)
 }
 
@@ -536,7 +547,7 @@ func (s *Streamer) encoder(size image.Point) (encode.Encoder, error) {
 	}
 	s.size = size // the content cap depends on it
 	bps, fps := s.rateLocked()
-	enc, err := encode.New(s.codec, encode.Config{Width: size.X, Height: size.Y, Bitrate: bps, FrameRate: fps, Threads: s.opts.Threads})
+	enc, err := encode.New(s.codec, encode.Config{Width: size.X, Height: size.Y, Bitrate: encoderTarget(bps), FrameRate: fps, Threads: s.opts.Threads})
 	if err != nil {
 		return nil, fmt.Errorf("media: encoder: %w", err)
 	}

@@ -277,6 +277,18 @@ func TestRate(t *testing.T) {
 	}
 }
 
+func TestEncoderTarget(t *testing.T) {
+	for _, tc := range []struct{ limit, want int }{
+		{ScreenBitrate, 900_000},
+		{MinBitrate, MinBitrate * rcHeadroom / 100},
+		{2_500_000, 2_250_000},
+	} {
+		if got := encoderTarget(tc.limit); got != tc.want || got > tc.limit {
+			t.Errorf("encoderTarget(%d) = %d, want %d", tc.limit, got, tc.want)
+		}
+	}
+}
+
 func TestScreenCap(t *testing.T) {
 	for _, tc := range []struct {
 		size image.Point
