@@ -45,7 +45,8 @@ const AllMonitors = -1
 type Source interface {
 	// Capture returns the current picture of the selected monitor. The
 	// Frame and its pixels belong to the Source and stay valid until the
-	// next call to Capture, SelectMonitor or Close.
+	// next call to Capture or Close: SelectMonitor takes effect at the next
+	// Capture.
 	Capture() (*Frame, error)
 	// Monitors lists the monitors, the primary first.
 	Monitors() []Monitor

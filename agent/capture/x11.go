@@ -89,9 +89,9 @@ func (x *X11) SelectMonitor(i int) error {
 	if x.xc == nil {
 		return nil // applied when the connection is back
 	}
-	if err := x.configure(); err != nil {
-		return fmt.Errorf("capture: select monitor: %w", err)
-	}
+	// Applied by the next Capture, so that the frame the last one returned
+	// stays intact while its caller still reads it on another goroutine.
+	x.xc.reconfigure.Store(true)
 	return nil
 }
 
