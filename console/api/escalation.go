@@ -114,15 +114,3 @@ func (s *Server) replaceEscalationRule(w http.ResponseWriter, r *http.Request, _
 	writeJSON(w, http.StatusOK, toEscalationRule(rule))
 	return nil
 }
-
-func (s *Server) deleteEscalationRule(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteEscalationRule(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}

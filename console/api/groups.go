@@ -52,18 +52,6 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, _ *principa
 	return nil
 }
 
-func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteDeviceGroup(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Server) listGrants(w http.ResponseWriter, r *http.Request, _ *principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -262,3 +263,19 @@ func mapSlice[A, B any](in []A, f func(A) B) []B {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// deleteByID returns a handler that deletes the resource named by the
+// path's {id} with del and answers 204.
+func (s *Server) deleteByID(del func(context.Context, int64) error) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request, _ *principal) error {
+		id, err := pathID(r, "id")
+		if err != nil {
+			return err
+		}
+		if err := del(r.Context(), id); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
+		return nil
+	}
+}

@@ -41,7 +41,7 @@ func (s *Server) register() {
 	s.handle(get, "/api/v1/teams", SignedIn, s.listTeams)
 	s.handle(post, "/api/v1/teams", Admin, s.createTeam)
 	s.handle(patch, "/api/v1/teams/{id}", Admin, s.renameTeam)
-	s.handle(del, "/api/v1/teams/{id}", Admin, s.deleteTeam)
+	s.handle(del, "/api/v1/teams/{id}", Admin, s.deleteByID(s.store.DeleteTeam))
 	s.handle(get, "/api/v1/teams/{id}/members", SignedIn, s.listTeamMembers)
 	s.handle(put, "/api/v1/teams/{id}/members/{user_id}", Admin, s.addTeamMember)
 	s.handle(del, "/api/v1/teams/{id}/members/{user_id}", Admin, s.removeTeamMember)
@@ -50,7 +50,7 @@ func (s *Server) register() {
 	s.handle(get, "/api/v1/device-groups", SignedIn, s.listGroups)
 	s.handle(post, "/api/v1/device-groups", Admin, s.createGroup)
 	s.handle(patch, "/api/v1/device-groups/{id}", Admin, s.updateGroup)
-	s.handle(del, "/api/v1/device-groups/{id}", Admin, s.deleteGroup)
+	s.handle(del, "/api/v1/device-groups/{id}", Admin, s.deleteByID(s.store.DeleteDeviceGroup))
 	s.handle(get, "/api/v1/device-groups/{id}/grants", Admin, s.listGrants)
 	s.handle(put, "/api/v1/device-groups/{id}/grants", Admin, s.setGrant)
 	s.handle(del, "/api/v1/device-groups/{id}/grants/users/{user_id}", Admin, s.deleteUserGrant)
@@ -83,14 +83,14 @@ func (s *Server) register() {
 	s.handle(post, "/api/v1/sla-policies", Admin, s.createSLAPolicy)
 	s.handle(get, "/api/v1/sla-policies/{id}", SignedIn, s.getSLAPolicy)
 	s.handle(put, "/api/v1/sla-policies/{id}", Admin, s.replaceSLAPolicy)
-	s.handle(del, "/api/v1/sla-policies/{id}", Admin, s.deleteSLAPolicy)
+	s.handle(del, "/api/v1/sla-policies/{id}", Admin, s.deleteByID(s.store.DeleteSLAPolicy))
 
 	// Escalation rules.
 	s.handle(get, "/api/v1/escalation-rules", SignedIn, s.listEscalationRules)
 	s.handle(post, "/api/v1/escalation-rules", Admin, s.createEscalationRule)
 	s.handle(get, "/api/v1/escalation-rules/{id}", SignedIn, s.getEscalationRule)
 	s.handle(put, "/api/v1/escalation-rules/{id}", Admin, s.replaceEscalationRule)
-	s.handle(del, "/api/v1/escalation-rules/{id}", Admin, s.deleteEscalationRule)
+	s.handle(del, "/api/v1/escalation-rules/{id}", Admin, s.deleteByID(s.store.DeleteEscalationRule))
 
 	// Devices.
 	s.handle(get, "/api/v1/devices", SignedIn, s.listDevices)

@@ -89,15 +89,3 @@ func (s *Server) replaceSLAPolicy(w http.ResponseWriter, r *http.Request, _ *pri
 	writeJSON(w, http.StatusOK, toSLAPolicy(p))
 	return nil
 }
-
-func (s *Server) deleteSLAPolicy(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteSLAPolicy(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}

@@ -240,18 +240,6 @@ func (s *Server) renameTeam(w http.ResponseWriter, r *http.Request, _ *principal
 	return nil
 }
 
-func (s *Server) deleteTeam(w http.ResponseWriter, r *http.Request, _ *principal) error {
-	id, err := pathID(r, "id")
-	if err != nil {
-		return err
-	}
-	if err := s.store.DeleteTeam(r.Context(), id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
-}
-
 func (s *Server) listTeamMembers(w http.ResponseWriter, r *http.Request, _ *principal) error {
 	id, err := pathID(r, "id")
 	if err != nil {
